@@ -1,0 +1,73 @@
+// Typed errors: one stable code per failure class, a message naming the path and the cause.
+
+/** Stable error codes; the CLI maps them to exit status. */
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_NOT_FOUND'
+  | 'E_NOT_DIRECTORY'
+  | 'E_IO'
+  | 'E_FILE_CHANGED'
+  | 'E_UNSUPPORTED_OVERLAY'
+  | 'E_UNREPRESENTABLE'
+  | 'E_ABORTED';
+
+export class OverlaydiffError extends Error {
+  readonly code: ErrorCode;
+  readonly path: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { path?: Buffer | string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OverlaydiffError';
+    this.code = code;
+    this.path = options.path === undefined ? undefined : displayPath(options.path);
+  }
+}
+
+/**
+ * Renders a byte path for humans: valid UTF-8 stays as is, every other byte becomes `\xNN`,
+ * so a message never hides which file it is about.
+ */
+export function displayPath(path: Buffer | string): string {
+  if (typeof path === 'string') return path;
+  let out = '';
+  let i = 0;
+  while (i < path.length) {
+    const len = utf8SequenceLength(path, i);
+    if (len > 0) {
+      out += path.subarray(i, i + len).toString('utf8');
+      i += len;
+    } else {
+      out += `\\x${path[i]!.toString(16).padStart(2, '0')}`;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+// Length of a valid UTF-8 sequence starting at i, or 0 when the bytes there are not one.
+function utf8SequenceLength(buf: Buffer, i: number): number {
+  const b0 = buf[i]!;
+  if (b0 < 0x80) return 1;
+  const len = b0 >= 0xf0 && b0 <= 0xf4 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc2 && b0 < 0xe0 ? 2 : 0;
+  if (len === 0 || i + len > buf.length) return 0;
+  const chunk = buf.subarray(i, i + len);
+  return Buffer.from(chunk.toString('utf8'), 'utf8').equals(chunk) ? len : 0;
+}
+
+/** Errno code of a Node system error, or undefined. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
+
+/** Wraps a system error with the path and what was being done. */
+export function ioError(what: string, path: Buffer | string, err: unknown): OverlaydiffError {
+  const code = errnoCode(err);
+  const mapped: ErrorCode = code === 'ENOENT' ? 'E_NOT_FOUND' : code === 'ENOTDIR' ? 'E_NOT_DIRECTORY' : 'E_IO';
+  const reason = err instanceof Error ? err.message : String(err);
+  return new OverlaydiffError(mapped, `${displayPath(path)}: cannot ${what}: ${reason}`, { path, cause: err });
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,170 @@
+// No-follow xattr calls on byte paths (llistxattr/lgetxattr/lsetxattr/lremovexattr) for Node.
+// Errors carry the errno name in `.code` (e.g. ENODATA) so callers can handle named cases.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <node_api.h>
+#include <uv.h>
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  const char *code = uv_err_name(-err);
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", syscall, strerror(err));
+  napi_value jcode, jmsg, error;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg);
+  napi_create_error(env, jcode, jmsg, &error);
+  napi_value jsys, jerrno;
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &jsys);
+  napi_set_named_property(env, error, "syscall", jsys);
+  napi_create_int32(env, -err, &jerrno);
+  napi_set_named_property(env, error, "errno", jerrno);
+  napi_throw(env, error);
+  return NULL;
+}
+
+// Copies a Buffer argument into a NUL-terminated C string (paths and names are bytes).
+static char *arg_cstring(napi_env env, napi_value value) {
+  bool is_buffer = false;
+  napi_is_buffer(env, value, &is_buffer);
+  if (!is_buffer) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a Buffer");
+    return NULL;
+  }
+  void *data;
+  size_t len;
+  napi_get_buffer_info(env, value, &data, &len);
+  if (memchr(data, 0, len) != NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "path or name contains a NUL byte");
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  memcpy(s, data, len);
+  s[len] = 0;
+  return s;
+}
+
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < want) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "missing arguments");
+    return false;
+  }
+  return true;
+}
+
+// list(path: Buffer): Buffer  -- the raw NUL-separated name list.
+static napi_value xattr_list(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  char *path = arg_cstring(env, argv[0]);
+  if (!path) return NULL;
+  char stack[4096];
+  char *buf = stack;
+  ssize_t n = llistxattr(path, buf, sizeof stack);
+  while (n < 0 && errno == ERANGE) {
+    if (buf != stack) free(buf);
+    ssize_t need = llistxattr(path, NULL, 0);
+    if (need < 0) { buf = stack; n = -1; break; }
+    buf = malloc(need + 1);
+    n = llistxattr(path, buf, need + 1);
+  }
+  int err = errno;
+  free(path);
+  napi_value result = NULL;
+  if (n < 0) {
+    throw_errno(env, err, "llistxattr");
+  } else {
+    napi_create_buffer_copy(env, n, buf, NULL, &result);
+  }
+  if (buf != stack) free(buf);
+  return result;
+}
+
+// get(path: Buffer, name: Buffer): Buffer
+static napi_value xattr_get(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  char *path = arg_cstring(env, argv[0]);
+  if (!path) return NULL;
+  char *name = arg_cstring(env, argv[1]);
+  if (!name) { free(path); return NULL; }
+  char stack[4096];
+  char *buf = stack;
+  ssize_t n = lgetxattr(path, name, buf, sizeof stack);
+  while (n < 0 && errno == ERANGE) {
+    if (buf != stack) free(buf);
+    ssize_t need = lgetxattr(path, name, NULL, 0);
+    if (need < 0) { buf = stack; n = -1; break; }
+    buf = malloc(need + 1);
+    n = lgetxattr(path, name, buf, need + 1);
+  }
+  int err = errno;
+  free(path);
+  free(name);
+  napi_value result = NULL;
+  if (n < 0) {
+    throw_errno(env, err, "lgetxattr");
+  } else {
+    napi_create_buffer_copy(env, n, buf, NULL, &result);
+  }
+  if (buf != stack) free(buf);
+  return result;
+}
+
+// set(path: Buffer, name: Buffer, value: Buffer): undefined
+static napi_value xattr_set(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv)) return NULL;
+  bool is_buffer = false;
+  napi_is_buffer(env, argv[2], &is_buffer);
+  if (!is_buffer) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "value must be a Buffer");
+    return NULL;
+  }
+  char *path = arg_cstring(env, argv[0]);
+  if (!path) return NULL;
+  char *name = arg_cstring(env, argv[1]);
+  if (!name) { free(path); return NULL; }
+  void *value;
+  size_t len;
+  napi_get_buffer_info(env, argv[2], &value, &len);
+  int rc = lsetxattr(path, name, value, len, 0);
+  int err = errno;
+  free(path);
+  free(name);
+  if (rc < 0) throw_errno(env, err, "lsetxattr");
+  return NULL;
+}
+
+// remove(path: Buffer, name: Buffer): undefined
+static napi_value xattr_remove(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  char *path = arg_cstring(env, argv[0]);
+  if (!path) return NULL;
+  char *name = arg_cstring(env, argv[1]);
+  if (!name) { free(path); return NULL; }
+  int rc = lremovexattr(path, name);
+  int err = errno;
+  free(path);
+  free(name);
+  if (rc < 0) throw_errno(env, err, "lremovexattr");
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"list", NULL, xattr_list, NULL, NULL, NULL, napi_default, NULL},
+    {"get", NULL, xattr_get, NULL, NULL, NULL, napi_default, NULL},
+    {"set", NULL, xattr_set, NULL, NULL, NULL, napi_default, NULL},
+    {"remove", NULL, xattr_remove, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

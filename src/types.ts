@@ -1,0 +1,121 @@
+// The values the pipeline stages pass to each other: walk → FsEntry → classify → Change → layer → TarEntry.
+import type { Writable } from 'node:stream';
+
+/** The xattr namespace of the overlay's private attributes: `trusted` (kernel default) or `user` (`userxattr`). */
+export type XattrNamespace = 'trusted' | 'user';
+
+/** One extended attribute; name and value are raw bytes. */
+export interface Xattr {
+  readonly name: Buffer;
+  readonly value: Buffer;
+}
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+
+/** What lstat says about an entry, with 64-bit fields kept as bigint. */
+export interface FsStat {
+  readonly type: FileType;
+  /** Permission bits plus setuid/setgid/sticky (mode & 0o7777). */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly nlink: bigint;
+  readonly rdevMajor: number;
+  readonly rdevMinor: number;
+}
+
+/** An entry of a walked tree. `path` is relative to the tree root, '/'-separated, never empty. */
+export interface FsEntry {
+  readonly path: Buffer;
+  readonly absPath: Buffer;
+  readonly stat: FsStat;
+  /** Symlink target bytes, for symlinks only. */
+  readonly linkTarget?: Buffer;
+  /** Every xattr of the entry, sorted by name bytes (private ones included; the layer stage filters). */
+  readonly xattrs: readonly Xattr[];
+}
+
+/** What the entry at a path means for the layer. */
+export type Change =
+  /** Emit the entry (new or changed). */
+  | { readonly kind: 'add' | 'modify'; readonly path: Buffer; readonly entry: FsEntry }
+  /** A directory that is emitted only if something below it is (parents precede children). */
+  | { readonly kind: 'parent'; readonly path: Buffer; readonly entry: FsEntry }
+  /** Hide the lower entry at path (`.wh.NAME`). */
+  | { readonly kind: 'delete'; readonly path: Buffer }
+  /** Hide the lower content of directory `dir` (`dir/.wh..wh..opq`); follows the dir's own change. */
+  | { readonly kind: 'opaque'; readonly dir: Buffer };
+
+export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+
+/** One tar member, fully decided: the tar stage only encodes it (and streams `source` for file data). */
+export interface TarEntry {
+  /** Member name without a trailing slash (the encoder adds '/' for directories). */
+  readonly path: Buffer;
+  readonly type: TarEntryType;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Whole seconds since the epoch. */
+  readonly mtime: bigint;
+  /** Data size: non-zero only for 'file'. */
+  readonly size: bigint;
+  /** Symlink target, or the hardlink's first name. */
+  readonly linkTarget?: Buffer;
+  readonly devMajor: number;
+  readonly devMinor: number;
+  /** xattrs to record as `SCHILY.xattr.*`, sorted by name, none empty. */
+  readonly xattrs: readonly Xattr[];
+  /** Where to read the data of a 'file' (checked against dev/ino/size when read). */
+  readonly source?: { readonly absPath: Buffer; readonly dev: bigint; readonly ino: bigint };
+}
+
+export type Compression = 'none' | 'gzip';
+
+export interface DiffStats {
+  /** Tar members written, whiteouts and opaque markers included. */
+  entries: number;
+  /** Bytes of file data in the layer. */
+  bytes: number;
+  whiteouts: number;
+  opaqueDirs: number;
+  hardlinks: number;
+  /** Empty xattr values that were left out (PAX cannot carry them). */
+  emptyXattrsDropped: number;
+  /** Sockets left out (a tar cannot hold them); a socket hiding a lower entry still yields its whiteout. */
+  socketsSkipped: number;
+}
+
+export interface LayerDescriptor {
+  mediaType: string;
+  /** Digest of the blob as written (compressed when compression is on). */
+  digest: string;
+  /** Size of the blob in bytes. */
+  size: number;
+  /** sha256 of the uncompressed tar. */
+  diffID: string;
+  annotations: { 'containerd.io/uncompressed': string };
+  stats: DiffStats;
+}
+
+export interface DiffOptions {
+  /** The overlay upperdir to diff. */
+  upper: string;
+  /** The lowerdirs in overlayfs order, topmost first. Default: none (the upper is the first layer). */
+  lowers?: readonly string[];
+  /** The namespace the mount used for its private xattrs. Default: 'trusted'. */
+  xattrNamespace?: XattrNamespace;
+  /** A file path (written atomically) or a Writable (not ended on error). */
+  output: string | Writable;
+  /** Default: 'none'. */
+  compression?: Compression;
+  /** gzip level 1–9. Default: 6. */
+  compressionLevel?: number;
+  /** Clamp mtimes to this many seconds since the epoch. Default: no clamping. */
+  sourceDateEpoch?: number;
+  signal?: AbortSignal;
+}
