@@ -1,0 +1,52 @@
+# overlaydiff — every target a newcomer or CI needs. Native targets need root (real overlay mounts).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+NPM_STAMP := node_modules/.package-lock.json
+APT_PACKAGES := attr libcap2-bin
+REPORTS := .reports
+
+.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean
+
+# System tools the tests and the example use (getfattr/setfattr, setcap); npm packages from the lockfile.
+deps: $(NPM_STAMP)
+	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+build: deps
+	npx tsc -p tsconfig.build.json
+	chmod +x dist/cli/main.js
+
+typecheck: deps
+	npx tsc -p tsconfig.json --noEmit
+
+unit: deps
+	npx vitest run --project unit
+
+# Each run is contained: its own mount and pid namespaces, so no mount or process outlives it.
+native-test: build
+	unshare --mount --propagation private --pid --fork --mount-proc \
+	  npx vitest run --project native
+
+# Everything: types, unit and native tests, with JSON reports that .ci/run totals.
+test: typecheck test-unit test-native
+
+test-unit: deps
+	@mkdir -p $(REPORTS)
+	npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/unit.json
+
+test-native: build
+	@mkdir -p $(REPORTS)
+	unshare --mount --propagation private --pid --fork --mount-proc \
+	  npx vitest run --project native --reporter=default --reporter=json --outputFile.json=$(REPORTS)/native.json
+
+example: build
+	bash fixtures/example/run.sh
+
+bench: build
+	node bench/run.js
+
+clean:
+	rm -rf dist build $(REPORTS)

@@ -1,0 +1,31 @@
+// A pass-through stream that hashes and counts the bytes flowing through it.
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Passes chunks through unchanged; after the stream ends, `digest` and `size` describe them. */
+export class DigestTap extends Transform {
+  readonly #hash: Hash = createHash('sha256');
+  #size = 0;
+  #digest: string | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.#size += chunk.length;
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#digest = `sha256:${this.#hash.digest('hex')}`;
+    callback();
+  }
+
+  /** `sha256:<hex>` of everything that passed; only valid once the stream has ended. */
+  get digest(): string {
+    if (this.#digest === undefined) throw new Error('DigestTap: digest read before the stream ended');
+    return this.#digest;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+}

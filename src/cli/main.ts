@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The overlaydiff command: argv → options → library call → exit code.
+import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { OverlaydiffError } from '../errors.js';
+import { DIFF_USAGE, formatDescriptor, parseDiffArgs, runDiff } from './diff-command.js';
+
+const USAGE = `usage: overlaydiff <command> [options]
+
+commands:
+  diff      write the OCI layer for an overlay upperdir (see: overlaydiff diff --help)
+
+options:
+  --help      show this help
+  --version   show the version
+`;
+
+/** Exit status: 0 ok, 1 runtime failure, 2 usage error. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const debug = argv.includes('--debug');
+  try {
+    if (command === undefined || command === '--help' || command === '-h') {
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '--version') {
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (command !== 'diff') throw new OverlaydiffError('E_USAGE', `unknown command ${JSON.stringify(command)}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(DIFF_USAGE);
+      return 0;
+    }
+    const parsed = parseDiffArgs(rest, process.env, process.stdout.isTTY === true);
+    const controller = new AbortController();
+    const abort = (): void => controller.abort(new OverlaydiffError('E_ABORTED', 'interrupted'));
+    process.once('SIGINT', abort).once('SIGTERM', abort);
+    try {
+      const descriptor = await runDiff(parsed, controller.signal);
+      // The descriptor never mixes with a layer written to stdout.
+      const report = parsed.outputPath === undefined ? process.stderr : process.stdout;
+      report.write(formatDescriptor(descriptor, parsed.json));
+    } finally {
+      process.off('SIGINT', abort).off('SIGTERM', abort);
+    }
+    return 0;
+  } catch (err) {
+    return reportError(err, debug);
+  }
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  const usageError = err instanceof OverlaydiffError ? err.code === 'E_USAGE' : isParseArgsError(err);
+  const message = err instanceof OverlaydiffError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`overlaydiff: ${message}\n`);
+  if (usageError) process.stderr.write(`Try 'overlaydiff --help'.\n`);
+  if (debug && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+  return usageError ? 2 : 1;
+}
+
+// node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options.
+function isParseArgsError(err: unknown): boolean {
+  return err instanceof TypeError && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS');
+}
+
+function version(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return pkg.version;
+}
+
+// Run only as a program, not when imported (tests import main()).
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

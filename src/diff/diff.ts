@@ -1,0 +1,71 @@
+// diff = walk → classify → layer → tar → blob: streams one OCI layer for an overlay upperdir.
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createCompressor, mediaTypeFor } from '../blob/compress.js';
+import { DigestTap } from '../blob/digest.js';
+import { writeAtomically } from '../fsio/atomic-write.js';
+import { buildLayer } from '../layer/build-layer.js';
+import { MergedLowers } from '../lowers/merged-lowers.js';
+import { writeTar } from '../tar/writer.js';
+import type { DiffOptions, DiffStats, LayerDescriptor } from '../types.js';
+import { planDiff, type DiffPlan } from './options.js';
+import { upperChanges } from './upper-changes.js';
+
+/**
+ * Diffs an overlay upperdir against its lowerdirs and writes the layer in one streaming pass,
+ * computing the diffID (uncompressed) and blob digest on the way. A path output is written to a
+ * temporary name and renamed into place only when complete; a Writable output is ended on success
+ * and left open on failure. Holds no global state: concurrent diffs in one process are independent.
+ */
+export async function diff(options: DiffOptions): Promise<LayerDescriptor> {
+  const plan = planDiff(options);
+  const output = plan.output;
+  if (typeof output === 'string') return writeAtomically(output, (out) => streamLayer(plan, out));
+  return streamLayer(plan, output);
+}
+
+async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescriptor> {
+  const stats: DiffStats = {
+    entries: 0,
+    bytes: 0,
+    whiteouts: 0,
+    opaqueDirs: 0,
+    hardlinks: 0,
+    emptyXattrsDropped: 0,
+    socketsSkipped: 0,
+  };
+  const changes = upperChanges(plan.upper, new MergedLowers(plan.lowers, plan.dialect), plan.dialect, plan.signal);
+  const members = buildLayer(changes, { stats, ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
+  const tar = writeTar(members, () => stats.entries++, plan.signal);
+  const diffTap = new DigestTap();
+  const compressor = createCompressor(plan.compression, plan.compressionLevel);
+  const blobTap = compressor === undefined ? diffTap : new DigestTap();
+  const signalOption = plan.signal === undefined ? {} : { signal: plan.signal };
+  if (compressor === undefined) await pipeline(tar, diffTap, writeTo(out), signalOption);
+  else await pipeline(tar, diffTap, compressor, blobTap, writeTo(out), signalOption);
+  return {
+    mediaType: mediaTypeFor(plan.compression),
+    digest: blobTap.digest,
+    size: blobTap.size,
+    diffID: diffTap.digest,
+    annotations: { 'containerd.io/uncompressed': diffTap.digest },
+    stats,
+  };
+}
+
+// Writes to a stream we do not own: respects backpressure, ends it on success, never destroys it.
+function writeTo(out: Writable): (source: AsyncIterable<Buffer>) => Promise<void> {
+  return async (source) => {
+    for await (const chunk of source) {
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+    await new Promise<void>((resolve, reject) => {
+      out.once('error', reject);
+      out.end(() => {
+        out.off('error', reject);
+        resolve();
+      });
+    });
+  };
+}

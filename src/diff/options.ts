@@ -1,0 +1,65 @@
+// Validates diff options at the edge and resolves them into what the pipeline needs.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { dialectFor, isXattrNamespace, type Dialect } from '../classify/namespace.js';
+import { isCompression } from '../blob/compress.js';
+import { OverlaydiffError, ioError } from '../errors.js';
+import type { Compression, DiffOptions } from '../types.js';
+
+export interface DiffPlan {
+  readonly upper: Buffer;
+  readonly lowers: readonly Buffer[];
+  readonly dialect: Dialect;
+  readonly output: string | Writable;
+  readonly compression: Compression;
+  readonly compressionLevel: number;
+  readonly sourceDateEpoch?: bigint;
+  readonly signal?: AbortSignal;
+}
+
+/** Checks every option, naming the offending path or value; throws OverlaydiffError. */
+export function planDiff(options: DiffOptions): DiffPlan {
+  const namespace = options.xattrNamespace ?? 'trusted';
+  if (!isXattrNamespace(namespace)) {
+    throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
+  }
+  const compression = options.compression ?? 'none';
+  if (!isCompression(compression)) {
+    throw new OverlaydiffError('E_USAGE', `invalid compression ${JSON.stringify(compression)}: use none or gzip`);
+  }
+  const output = options.output;
+  if (typeof output !== 'string' && !(output instanceof Writable)) {
+    throw new OverlaydiffError('E_USAGE', 'output must be a file path or a Writable stream');
+  }
+  if (typeof output === 'string' && output.length === 0) throw new OverlaydiffError('E_USAGE', 'output path is empty');
+  const epoch = options.sourceDateEpoch;
+  if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) {
+    throw new OverlaydiffError('E_USAGE', `invalid source date epoch ${epoch}: use whole seconds since 1970`);
+  }
+  return {
+    upper: directory('upperdir', options.upper),
+    lowers: (options.lowers ?? []).map((lower) => directory('lowerdir', lower)),
+    dialect: dialectFor(namespace),
+    output,
+    compression,
+    compressionLevel: options.compressionLevel ?? 6,
+    ...(epoch === undefined ? {} : { sourceDateEpoch: BigInt(epoch) }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+}
+
+function directory(role: string, path: unknown): Buffer {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new OverlaydiffError('E_USAGE', `${role} must be a non-empty path`);
+  }
+  const abs = resolve(path);
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch (err) {
+    throw ioError(`use ${role}`, abs, err);
+  }
+  if (!isDir) throw new OverlaydiffError('E_NOT_DIRECTORY', `${abs}: ${role} is not a directory`, { path: abs });
+  return Buffer.from(abs);
+}

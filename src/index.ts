@@ -1,0 +1,11 @@
+// Public API of overlaydiff.
+export { diff } from './diff/diff.js';
+export { OverlaydiffError, displayPath, type ErrorCode } from './errors.js';
+export { MEDIA_TYPE_TAR } from './blob/compress.js';
+export type {
+  Compression,
+  DiffOptions,
+  DiffStats,
+  LayerDescriptor,
+  XattrNamespace,
+} from './types.js';

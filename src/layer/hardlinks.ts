@@ -1,0 +1,37 @@
+// Groups names that share an inode so the first name carries the data and the others link to it.
+import type { FsStat } from '../types.js';
+
+interface LinkSet {
+  readonly firstPath: Buffer;
+  readonly nlink: bigint;
+  names: number;
+}
+
+/**
+ * Tracks hardlink sets by (dev, ino) as bigints: overlay xino puts bits above 2^53 in inode numbers,
+ * and layers on different filesystems can repeat an inode number. Whiteouts never enter here
+ * (the kernel shares one whiteout inode between many names).
+ */
+export class HardlinkTable {
+  readonly #sets = new Map<string, LinkSet>();
+
+  /** The first name seen for this inode, or undefined when `path` is the first (and is now recorded). */
+  linkTargetFor(path: Buffer, stat: FsStat): Buffer | undefined {
+    if (stat.nlink < 2n || stat.type === 'dir') return undefined;
+    const key = `${stat.dev}:${stat.ino}`;
+    const set = this.#sets.get(key);
+    if (set === undefined) {
+      this.#sets.set(key, { firstPath: path, nlink: stat.nlink, names: 1 });
+      return undefined;
+    }
+    set.names++;
+    return set.firstPath;
+  }
+
+  /** Sets whose link count exceeds the names seen: some names live outside the walked tree. */
+  *incompleteSets(): Generator<{ path: Buffer; nlink: bigint; names: number }> {
+    for (const set of this.#sets.values()) {
+      if (BigInt(set.names) < set.nlink) yield { path: set.firstPath, nlink: set.nlink, names: set.names };
+    }
+  }
+}

@@ -1,0 +1,134 @@
+// Answers "what do the merged lowers show at this path?" the way overlayfs resolves a lookup.
+import { isPrivateXattr, type Dialect } from '../classify/namespace.js';
+import { hasXattrWhiteouts, isOpaqueDir } from '../classify/opaque.js';
+import { isWhiteout } from '../classify/whiteout.js';
+import type { LowerView } from '../classify/classify-entry.js';
+import { ioError } from '../errors.js';
+import { joinPath, lstatEntry } from '../fsio/tree.js';
+import { getXattr, readXattrs } from '../fsio/xattr.js';
+import type { FsStat } from '../types.js';
+
+/** One lower directory contributing to a merged directory. */
+interface LayerDir {
+  readonly absPath: Buffer;
+  /** Marked `opaque=x`: its zero-size files may be xattr whiteouts. */
+  readonly xattrWhiteouts: boolean;
+}
+
+/** A resolved merged directory on the path currently being walked. */
+interface ResolvedDir {
+  readonly name: Buffer;
+  /** Contributing lower dirs, topmost first; empty when the path is not a visible directory. */
+  readonly layers: readonly LayerDir[];
+}
+
+/**
+ * The merged view of an ordered lower stack (topmost first), queried by relative path.
+ * Resolution follows overlayfs: the topmost lower with the name decides; a whiteout hides every
+ * lower below; a directory merges with directories below it until an opaque one or a non-directory.
+ * Only the chain of directories on the last looked-up path is cached, so memory stays bounded by
+ * the depth of the tree while a depth-first walk still hits the cache for every sibling.
+ */
+export class MergedLowers {
+  readonly #roots: readonly LayerDir[];
+  readonly #dialect: Dialect;
+  #chain: ResolvedDir[] = [];
+
+  constructor(lowers: readonly Buffer[], dialect: Dialect) {
+    this.#dialect = dialect;
+    this.#roots = lowers.map((absPath) => ({ absPath, xattrWhiteouts: false }));
+  }
+
+  /** The visible lower entry at `path` (lstat semantics: a dangling symlink is visible), or undefined. */
+  lookup(path: Buffer): LowerView | undefined {
+    const components = splitPath(path);
+    const name = components.pop();
+    if (name === undefined) return undefined;
+    const layers = this.#resolveDir(components);
+    for (const layer of layers) {
+      const absPath = joinPath(layer.absPath, name);
+      const stat = this.#lstat(absPath);
+      if (stat === undefined) continue;
+      if (this.#isWhiteoutAt(absPath, stat, layer)) return undefined;
+      if (stat.type !== 'dir') return { stat };
+      return { stat, xattrs: this.#readXattrs(absPath).filter((x) => !isPrivateXattr(x.name)) };
+    }
+    return undefined;
+  }
+
+  // The lower dirs that merge into the directory at `components`, reusing the cached chain prefix.
+  #resolveDir(components: readonly Buffer[]): readonly LayerDir[] {
+    let depth = 0;
+    while (depth < components.length && depth < this.#chain.length && this.#chain[depth]!.name.equals(components[depth]!)) {
+      depth++;
+    }
+    this.#chain.length = depth;
+    let layers = depth === 0 ? this.#roots : this.#chain[depth - 1]!.layers;
+    for (; depth < components.length; depth++) {
+      const name = components[depth]!;
+      layers = layers.length === 0 ? [] : this.#mergeDir(layers, name);
+      this.#chain.push({ name, layers });
+    }
+    return layers;
+  }
+
+  // Lower dirs named `name` under `parents`, stopping at a whiteout, a non-dir or an opaque dir.
+  #mergeDir(parents: readonly LayerDir[], name: Buffer): LayerDir[] {
+    const merged: LayerDir[] = [];
+    for (const parent of parents) {
+      const absPath = joinPath(parent.absPath, name);
+      const stat = this.#lstat(absPath);
+      if (stat === undefined) continue;
+      if (stat.type !== 'dir' || this.#isWhiteoutAt(absPath, stat, parent)) break;
+      const xattrs = this.#readXattrs(absPath);
+      merged.push({ absPath, xattrWhiteouts: hasXattrWhiteouts(xattrs, this.#dialect) });
+      if (isOpaqueDir(xattrs, this.#dialect)) break;
+    }
+    return merged;
+  }
+
+  #isWhiteoutAt(absPath: Buffer, stat: FsStat, parent: LayerDir): boolean {
+    // Read the whiteout xattr only for the candidates the kernel would check.
+    const xattrs =
+      parent.xattrWhiteouts && stat.type === 'file' && stat.size === 0n ? this.#whiteoutXattr(absPath) : [];
+    return isWhiteout(stat, xattrs, this.#dialect, parent.xattrWhiteouts);
+  }
+
+  #whiteoutXattr(absPath: Buffer): { name: Buffer; value: Buffer }[] {
+    const name = this.#dialect.xattr('whiteout');
+    try {
+      const value = getXattr(absPath, name);
+      return value === undefined ? [] : [{ name, value }];
+    } catch (err) {
+      throw ioError('read xattrs of lower entry', absPath, err);
+    }
+  }
+
+  #lstat(absPath: Buffer): FsStat | undefined {
+    try {
+      return lstatEntry(absPath);
+    } catch (err) {
+      throw ioError('stat lower entry', absPath, err);
+    }
+  }
+
+  #readXattrs(absPath: Buffer): ReturnType<typeof readXattrs> {
+    try {
+      return readXattrs(absPath);
+    } catch (err) {
+      throw ioError('read xattrs of lower entry', absPath, err);
+    }
+  }
+}
+
+function splitPath(path: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path[i] === 0x2f) {
+      if (i > start) parts.push(path.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
