@@ -1,6 +1,6 @@
 // Writes an output file under a temporary name and renames it into place only when complete.
 import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
@@ -12,39 +12,50 @@ import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
  */
 export async function writeAtomically<T>(dest: string, write: (out: Writable) => Promise<T>): Promise<T> {
   const dir = dirname(dest);
-  await assertDirectory(dir);
+  assertDirectory(dir);
   const temp = join(dir, `.${basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
+  let fd: number;
   try {
-    handle = await open(temp, 'wx', 0o644);
+    fd = openSync(temp, 'wx', 0o644);
   } catch (err) {
     throw ioError('create output file', temp, err);
   }
-  let done = false;
+  let open = true;
   try {
-    const result = await write(handle.createWriteStream({ autoClose: false }));
-    await handle.sync();
-    await handle.close();
-    await rename(temp, dest).catch((err: unknown) => {
+    // We own the fd (autoClose off) so it can be fsynced after the stream finishes.
+    const result = await write(createWriteStream(temp, { fd, autoClose: false }));
+    fsyncSync(fd);
+    closeSync(fd);
+    open = false;
+    try {
+      renameSync(temp, dest);
+    } catch (err) {
       throw ioError('rename output into place', dest, err);
-    });
-    done = true;
-    return result;
-  } finally {
-    if (!done) {
-      // Cleanup is best effort: its own failure must not hide the error that got us here.
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
     }
+    return result;
+  } catch (err) {
+    if (open) closeSync(fd);
+    removeTemp(temp);
+    throw err;
   }
 }
 
-async function assertDirectory(dir: string): Promise<void> {
+// The temp file may already be gone; anything else is reported with the original error intact.
+function removeTemp(temp: string): void {
   try {
-    if ((await stat(dir)).isDirectory()) return;
+    unlinkSync(temp);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') process.emitWarning(`could not remove ${temp}: ${String(err)}`);
+  }
+}
+
+function assertDirectory(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw ioError('use output directory', dir, err);
     throw new OverlaydiffError('E_NOT_FOUND', `${dir}: output directory does not exist`, { path: dir, cause: err });
   }
-  throw new OverlaydiffError('E_NOT_DIRECTORY', `${dir}: output directory is not a directory`, { path: dir });
+  if (!isDir) throw new OverlaydiffError('E_NOT_DIRECTORY', `${dir}: output directory is not a directory`, { path: dir });
 }
