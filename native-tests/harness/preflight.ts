@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { it } from 'vitest';
 import type { Mode } from './overlay.js';
 
 const cache = new Map<Mode, string | undefined>();
@@ -36,4 +37,9 @@ export function canRun(mode: Mode): boolean {
   if (process.env['CI'] === 'true') throw new Error(`native tests cannot run under CI: ${reason}`);
   console.warn(`skipping ${mode} native tests: ${reason}`);
   return false;
+}
+
+/** One test per mode, titled with `%s` replaced by the mode; skipped (with the reason printed) where the kernel cannot. */
+export function forModes<M extends Mode>(modes: readonly M[], title: string, fn: (mode: M) => void): void {
+  for (const mode of modes) it.runIf(canRun(mode))(title.replace('%s', mode), () => fn(mode));
 }

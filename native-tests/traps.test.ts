@@ -1,0 +1,185 @@
+// The overlay-differ traps of ../shared/TRAPS.md, each on a real mount, asserted on the layer's members.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectNoPrivateXattrs, expectSameTree, expectWellFormedWhiteouts, listTar, memberNames } from './harness/layer.js';
+import { Scenario, type Mode } from './harness/overlay.js';
+import { canRun, forModes } from './harness/preflight.js';
+
+const scenarios: Scenario[] = [];
+function scenario(mode: Mode, lowers = 1): Scenario {
+  const s = new Scenario(mode, lowers);
+  scenarios.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of scenarios.splice(0)) s.cleanup();
+});
+
+const setxattr = (path: string, name: string, value: string): string =>
+  `python3 -c 'import os,sys; os.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].encode())' ${path} ${name} ${value}`;
+
+describe('trap 1: opaque comes from the mount namespace only', () => {
+  // [mount mode, the OTHER namespace stamped on the lower]
+  const cases: [Mode, string][] = [
+    ['trusted', 'user'],
+    ['user-root', 'trusted'],
+    ['user', 'trusted'],
+  ];
+  for (const [mode, stale] of cases) {
+    it.runIf(canRun(mode))(`a ${mode} mount ignores a stale ${stale}.overlay.opaque copied up from the lower`, () => {
+      const s = scenario(mode);
+      s.prepare(`mkdir $L0/d; touch $L0/d/x; ${setxattr('$L0/d', `${stale}.overlay.opaque`, 'y')}`);
+      s.change('touch d/new');
+      const { merged, applied, diff } = s.roundTrip();
+      expect(memberNames(diff.layer)).toEqual(['d/', 'd/new']);
+      expectNoPrivateXattrs(listTar(diff.layer));
+      expectSameTree(merged, applied);
+    });
+  }
+
+  forModes(['trusted', 'user'] as const, 'a real rm -rf + mkdir on a %s mount is opaque', (mode) => {
+    const s = scenario(mode);
+    s.prepare('mkdir -p $L0/d/sub; touch $L0/d/x $L0/d/sub/y');
+    s.change('rm -rf d && mkdir -p d/sub && echo z > d/sub/z');
+    const { merged, applied, diff } = s.roundTrip();
+    expect(memberNames(diff.layer)).toEqual(['d/', 'd/.wh..wh..opq', 'd/sub/', 'd/sub/z']);
+    expectSameTree(merged, applied);
+  });
+});
+
+describe('trap 2: whiteouts only for names visible below', () => {
+  forModes(['trusted', 'user'] as const, '%s: whiteouts a dangling symlink, not a name the base no longer has', (mode) => {
+    const s = scenario(mode);
+    s.prepare('ln -s /nonexistent $L0/dl; echo x > $L0/gone');
+    s.change('rm dl gone');
+    s.prepare('rm $L0/gone');
+    const members = listTar(s.diff().layer);
+    expect(members.map((m) => m.name)).toEqual(['.wh.dl']);
+    expectWellFormedWhiteouts(members);
+  });
+});
+
+describe('trap 3: no opaque marker without a lower directory', () => {
+  it.runIf(canRun('trusted'))('xino=on: new dirs and a dir replacing a file carry no marker', () => {
+    const s = scenario('trusted');
+    s.prepare('mkdir -p $L0/d/sub $L0/e; touch $L0/d/x $L0/d/sub/y; echo f > $L0/filething');
+    s.change(
+      'mkdir e/newdir newtop; rm -rf d && mkdir -p d/sub && echo z > d/sub/z; rm filething && mkdir filething',
+      ['xino=on'],
+    );
+    const { merged, applied, diff } = s.roundTrip();
+    const names = memberNames(diff.layer);
+    expect(names.filter((n) => n.endsWith('.wh..wh..opq'))).toEqual(['d/.wh..wh..opq']);
+    expect(names).toEqual(expect.arrayContaining(['e/newdir/', 'newtop/', 'filething/']));
+    expectSameTree(merged, applied);
+  });
+});
+
+describe('trap 4: whiteouts sharing an inode are not hardlinks', () => {
+  forModes(['trusted', 'user'] as const, '%s: two whiteouts, one inode; real links of new files still link', (mode) => {
+    const s = scenario(mode);
+    s.prepare('touch $L0/a $L0/b');
+    s.change('rm a b; echo n > new1; ln new1 new2');
+    const a = statSync(join(s.upper, 'a'));
+    const b = statSync(join(s.upper, 'b'));
+    expect(a.ino).toBe(b.ino); // the kernel shares one whiteout inode
+    expect(a.nlink).toBeGreaterThan(1);
+    const members = listTar(s.diff().layer);
+    expect(members.map((m) => [m.name, m.type, m.linkname])).toEqual([
+      ['.wh.a', 'file', ''],
+      ['.wh.b', 'file', ''],
+      ['new1', 'file', ''],
+      ['new2', 'hardlink', 'new1'],
+    ]);
+  });
+});
+
+describe('trap 8: a hardlink to a lower file keeps both names', () => {
+  forModes(['trusted', 'user'] as const, '%s: ln of a lower file emits the data once and one link', (mode) => {
+    const s = scenario(mode);
+    s.prepare('echo content > $L0/s');
+    s.change('ln s s_link');
+    const { merged, applied, diff } = s.roundTrip();
+    expect(listTar(diff.layer).map((m) => [m.name, m.type, m.linkname])).toEqual([
+      ['s', 'file', ''],
+      ['s_link', 'hardlink', 's'],
+    ]);
+    expectSameTree(merged, applied);
+  });
+});
+
+describe('trap 9: private xattrs never leak, capabilities survive byte for byte', () => {
+  forModes(['trusted', 'user'] as const, '%s mount', (mode) => {
+    const s = scenario(mode);
+    s.prepare('echo a > $L0/f; mkdir $L0/d; touch $L0/d/x; setcap cap_net_raw+ep $L0/f');
+    const ns = mode === 'trusted' ? 'trusted' : 'user';
+    s.change(`setfattr -n ${ns}.overlay.foo -v v f; setfattr -n user.plain -v v f; rm d/x`);
+    const lowerCap = execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "security.capability").hex())', join(s.lowers[0]!, 'f')], { encoding: 'utf8' }).trim();
+    const { merged, applied, diff } = s.roundTrip();
+    const members = listTar(diff.layer);
+    expectNoPrivateXattrs(members);
+    const f = members.find((m) => m.name === 'f');
+    expect(f?.xattrs['user.plain']).toBe(Buffer.from('v').toString('hex'));
+    expect(f?.xattrs['security.capability']).toBe(lowerCap);
+    expect(memberNames(diff.layer)).toContain('d/.wh.x');
+    expectSameTree(merged, applied);
+  });
+});
+
+describe('trap 10: determinism', () => {
+  forModes(['trusted', 'user'] as const, '%s: two diffs are byte-identical and the diffID is the tar sha256', (mode) => {
+    const s = scenario(mode);
+    s.prepare('mkdir -p $L0/d/sub $L0/a; echo 1 > $L0/d/sub/x; echo u > $L0/same; touch -d @1600000000 $L0/same $L0/d $L0/d/sub');
+    s.change('chmod 644 same; echo 2 > d/sub/x; touch a-b a.b a/z');
+    const one = s.diff([], 'l1.tar');
+    const two = s.diff([], 'l2.tar');
+    const bytes = readFileSync(one.layer);
+    expect(bytes.equals(readFileSync(two.layer))).toBe(true);
+    expect(one.descriptor?.diffID).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+    const names = memberNames(one.layer);
+    expect(names.indexOf('a/')).toBeLessThan(names.indexOf('a/z'));
+    expect(names.indexOf('a/z')).toBeLessThan(names.indexOf('a-b'));
+    expect(names.indexOf('a-b')).toBeLessThan(names.indexOf('a.b'));
+    expect(names.filter((n) => n === 'd/' || n === 'd/sub/')).toEqual(['d/', 'd/sub/']);
+  });
+});
+
+describe('features the upper alone cannot describe are refused', () => {
+  const refuses = (s: Scenario, pattern: RegExp): void => {
+    const r = s.diff();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(pattern);
+    expect(() => statSync(r.layer)).toThrow();
+  };
+
+  it.runIf(canRun('trusted'))('trap 5: redirect_dir rename', () => {
+    const s = scenario('trusted');
+    s.prepare('mkdir $L0/dir1; echo data > $L0/dir1/f');
+    s.change('mv dir1 dir2', ['redirect_dir=on']);
+    refuses(s, /dir2: trusted\.overlay\.redirect is set.*E_UNSUPPORTED_OVERLAY/s);
+  });
+
+  it.runIf(canRun('trusted'))('trap 6: metacopy chmod', () => {
+    const s = scenario('trusted');
+    s.prepare('echo realdata > $L0/file');
+    s.change('chmod 600 file', ['metacopy=on', 'redirect_dir=on']);
+    refuses(s, /file: trusted\.overlay\.metacopy is set/);
+  });
+
+  it.runIf(canRun('trusted'))('trap 7: index=on copy-up of one name of a lower hardlink pair', () => {
+    const s = scenario('trusted');
+    s.prepare('echo x > $L0/h1; ln $L0/h1 $L0/h2');
+    s.change('echo more >> h1', ['index=on']);
+    refuses(s, /h1: .*(overlay\.nlink|2 links)/);
+  });
+
+  forModes(['trusted', 'user'] as const, '%s: an upper file literally named .wh.foo', (mode) => {
+    const s = scenario(mode);
+    s.change('mkdir d');
+    s.prepare('touch $U/d/.wh.foo');
+    refuses(s, /d\/\.wh\.foo: the name starts with "\.wh\."/);
+  });
+});
