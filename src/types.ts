@@ -37,6 +37,15 @@ export interface FsEntry {
   readonly linkTarget?: Buffer;
   /** Every xattr of the entry, sorted by name bytes (private ones included; the layer stage filters). */
   readonly xattrs: readonly Xattr[];
+  /** Where a regular file's data lives when not in the entry itself (a metacopy upper's lower origin). */
+  readonly data?: DataSource;
+}
+
+/** A regular file holding data, identified so a replaced file is detected when it is read. */
+export interface DataSource {
+  readonly absPath: Buffer;
+  readonly dev: bigint;
+  readonly ino: bigint;
 }
 
 /** What the entry at a path means for the layer. */
@@ -71,7 +80,7 @@ export interface TarEntry {
   /** xattrs to record as `SCHILY.xattr.*`, sorted by name, none empty. */
   readonly xattrs: readonly Xattr[];
   /** Where to read the data of a 'file' (checked against dev/ino/size when read). */
-  readonly source?: { readonly absPath: Buffer; readonly dev: bigint; readonly ino: bigint };
+  readonly source?: DataSource;
 }
 
 export type Compression = 'none' | 'gzip';
@@ -103,8 +112,11 @@ export interface LayerDescriptor {
 }
 
 export interface DiffOptions {
-  /** The overlay upperdir to diff. */
-  upper: string;
+  /**
+   * The overlay upperdir to diff; several (topmost first) squash into one changeset equal to the
+   * diff of their merged view against the lowers.
+   */
+  upper: string | readonly string[];
   /** The lowerdirs in overlayfs order, topmost first. Default: none (the upper is the first layer). */
   lowers?: readonly string[];
   /** The namespace the mount used for its private xattrs. Default: 'trusted'. */
@@ -117,5 +129,7 @@ export interface DiffOptions {
   compressionLevel?: number;
   /** Clamp mtimes to this many seconds since the epoch. Default: no clamping. */
   sourceDateEpoch?: number;
+  /** Glob patterns (picomatch syntax, matched against '/'-separated relative paths); a match is neither emitted nor whited out, and excludes its subtree. Default: none. */
+  exclude?: readonly string[];
   signal?: AbortSignal;
 }

@@ -45,7 +45,9 @@ def describe(path, st):
 
 def manifest(root):
     entries, inodes = {}, {}
-    for dirpath, dirnames, filenames in os.walk(root):
+    def fail(err):
+        raise err  # an unreadable directory must fail the comparison, never shrink the manifest
+    for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
         dirnames.sort()
         for name in sorted(dirnames) + sorted(filenames):
             path = os.path.join(dirpath, name)

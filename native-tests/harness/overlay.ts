@@ -42,6 +42,8 @@ export class Scenario {
   readonly work: string;
   readonly merged: string;
   readonly mode: Mode;
+  /** Extra mount options of the last change(), reused for the fresh mount of the merged view. */
+  #featureOptions: string[] = [];
 
   constructor(mode: Mode, lowerCount = 1) {
     this.mode = mode;
@@ -66,14 +68,33 @@ export class Scenario {
 
   /** Mounts lowers+upper in this scenario's mode, runs `script` in the merged view ($M), unmounts. */
   change(script: string, extraOptions: string[] = []): void {
+    this.#featureOptions = extraOptions;
     sh(this.#mounted(this.#options(this.lowers, true, extraOptions), script), this.env, this.mode === 'user');
   }
 
-  /** Runs overlaydiff on the upper; in `user` mode the differ runs rootless inside `unshare -Ur`. */
-  diff(extraArgs: string[] = [], name = 'layer.tar'): DiffResult {
+  /**
+   * Makes lower `index` the upperdir of a mount over the lowers below it and runs `script` there,
+   * so the topmost lowers can be squashed as uppers (build them bottom first).
+   */
+  changeAsUpper(index: number, script: string): void {
+    const work = join(this.root, `work-L${index}`);
+    mkdirSync(work, { recursive: true });
+    const below = [...this.lowers.slice(index + 1), ...(index + 1 === this.lowers.length ? [join(this.root, 'empty')] : [])];
+    const options = [`lowerdir=${below.join(':')}`, `upperdir=${this.lowers[index]}`, `workdir=${work}`];
+    if (this.mode !== 'trusted') options.push('userxattr');
+    sh(this.#mounted(options.join(','), script), this.env, this.mode === 'user');
+  }
+
+  /**
+   * Runs overlaydiff on the upper (and, with `squash` k, the topmost k lowers as further uppers);
+   * in `user` mode the differ runs rootless inside `unshare -Ur`.
+   */
+  diff(extraArgs: string[] = [], name = 'layer.tar', squash = 0): DiffResult {
     const layer = join(this.root, name);
-    const args = [CLI, 'diff', '--upper', this.upper, '--xattr-namespace', namespaceOf(this.mode), '-o', layer, '--json', ...extraArgs];
-    if (this.lowers.length > 0) args.splice(4, 0, '--lower', this.lowers.join(':'));
+    const uppers = [this.upper, ...this.lowers.slice(0, squash)];
+    const lowers = this.lowers.slice(squash);
+    const args = [CLI, 'diff', '--upper', uppers.join(':'), '--xattr-namespace', namespaceOf(this.mode), '-o', layer, '--json', ...extraArgs];
+    if (lowers.length > 0) args.splice(4, 0, '--lower', lowers.join(':'));
     const argv = this.mode === 'user' ? ['unshare', '-Ur', process.execPath, ...args] : [process.execPath, ...args];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
     const result: DiffResult = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, layer };
@@ -85,17 +106,17 @@ export class Scenario {
   mergedManifest(): Manifest {
     const out = join(this.root, 'merged.json');
     const script = `python3 ${HARNESS}/manifest.py "$M" > ${out}`;
-    sh(this.#mounted(this.#options(this.lowers, true, []), script), this.env, this.mode === 'user');
+    sh(this.#mounted(this.#options(this.lowers, true, this.#featureOptions), script), this.env, this.mode === 'user');
     return readManifest(out);
   }
 
-  /** Copies the lowers' merged view to `dir`, applies `layer` with the independent applier, returns its manifest. */
-  appliedManifest(layer: string): Manifest {
+  /** Copies the merged view of the lowers below the squashed ones, applies `layer` with the independent applier, returns its manifest. */
+  appliedManifest(layer: string, squash = 0): Manifest {
     const base = join(this.root, 'applied');
     rmSync(base, { recursive: true, force: true });
     mkdirSync(base);
     // A lower-only overlay needs two lowerdirs; an empty bottom one changes nothing.
-    const lowers = [...this.lowers, join(this.root, 'empty')];
+    const lowers = [...this.lowers.slice(squash), join(this.root, 'empty')];
     const copy = `cp -a "$M"/. ${base}/`;
     sh(this.#mounted(this.#options(lowers, false, []), copy), this.env, this.mode === 'user');
     execFileSync('python3', [join(HARNESS, 'apply_layer.py'), base, layer], { stdio: 'pipe' });
@@ -105,10 +126,10 @@ export class Scenario {
   }
 
   /** Diffs, applies onto the lowers' merged view, and returns both manifests for comparison. */
-  roundTrip(): { merged: Manifest; applied: Manifest; diff: DiffResult } {
-    const diff = this.diff();
+  roundTrip(squash = 0): { merged: Manifest; applied: Manifest; diff: DiffResult } {
+    const diff = this.diff([], 'layer.tar', squash);
     if (diff.code !== 0) throw new Error(`overlaydiff failed (${diff.code}): ${diff.stderr}`);
-    return { merged: this.mergedManifest(), applied: this.appliedManifest(diff.layer), diff };
+    return { merged: this.mergedManifest(), applied: this.appliedManifest(diff.layer, squash), diff };
   }
 
   cleanup(): void {

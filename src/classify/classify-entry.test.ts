@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { dir, file, opaque, socket, stat, symlink, whiteout, xattrList } from '../../fixtures/entries.js';
+import { dir, file, opaque, socket, symlink, whiteout, xattrList, type EntryOptions } from '../../fixtures/entries.js';
 import { OverlaydiffError } from '../errors.js';
-import type { Change } from '../types.js';
-import { classifyEntry, type ClassifyContext, type LowerView } from './classify-entry.js';
+import { classifyEntry, type ClassifyContext, type ContentCheck } from './classify-entry.js';
+import type { Change, FsEntry } from '../types.js';
 import { dialectFor } from './namespace.js';
 
-const trusted: ClassifyContext = { dialect: dialectFor('trusted'), parentHasXattrWhiteouts: false };
-const user: ClassifyContext = { dialect: dialectFor('user'), parentHasXattrWhiteouts: false };
-const lowerFile: LowerView = { stat: stat('file') };
-const lowerDir = (o: Parameters<typeof stat>[1] = {}): LowerView => ({ stat: stat('dir', o), xattrs: [] });
-const kinds = (changes: Change[]): string[] => changes.map((c) => c.kind);
+const trusted: ClassifyContext = { dialect: dialectFor('trusted'), parentHasXattrWhiteouts: false, hidesLowers: false };
+const user: ClassifyContext = { dialect: dialectFor('user'), parentHasXattrWhiteouts: false, hidesLowers: false };
+const hiding = { ...trusted, hidesLowers: true };
+const lowerFile: FsEntry = file('lower-f', 'lower', { mode: 0o600 });
+const lowerDir = (o: EntryOptions = {}): FsEntry => dir('lower-d', o);
+const kinds = (changes: (Change | ContentCheck)[]): string[] => changes.map((c) => c.kind);
 
 describe('classifyEntry', () => {
   it('emits a whiteout only when the lower name is visible', () => {
@@ -21,26 +22,14 @@ describe('classifyEntry', () => {
     expect(kinds(classifyEntry(whiteout('a', { nlink: 3n, ino: 7n }), lowerFile, trusted))).toEqual(['delete']);
   });
 
-  it('marks an opaque dir only when the lowers have a directory there', () => {
-    expect(kinds(classifyEntry(opaque('d'), lowerDir(), trusted))).toEqual(['modify', 'opaque']);
-    expect(kinds(classifyEntry(opaque('newdir'), undefined, trusted))).toEqual(['add']);
-    expect(kinds(classifyEntry(opaque('was-a-file'), lowerFile, trusted))).toEqual(['add']);
+  it('marks a dir that hides the lowers as opaque only when the lowers have a directory there', () => {
+    expect(kinds(classifyEntry(opaque('d'), lowerDir(), hiding))).toEqual(['modify', 'opaque']);
+    expect(kinds(classifyEntry(opaque('newdir'), undefined, hiding))).toEqual(['add']);
+    expect(kinds(classifyEntry(opaque('was-a-file'), lowerFile, hiding))).toEqual(['add']);
   });
 
-  it('ignores a stale opaque attribute of the other namespace (trusted mount, user.overlay.opaque)', () => {
-    const stale = opaque('d', 'user');
-    expect(kinds(classifyEntry(stale, lowerDir(), trusted))).toEqual(['parent']);
-  });
-
-  it('ignores a stale opaque attribute of the other namespace (userxattr mount, trusted.overlay.opaque)', () => {
-    const stale = opaque('d', 'trusted');
-    expect(kinds(classifyEntry(stale, lowerDir(), user))).toEqual(['parent']);
-    expect(kinds(classifyEntry(opaque('d', 'user'), lowerDir(), user))).toEqual(['modify', 'opaque']);
-  });
-
-  it('does not treat opaque=x (holds xattr whiteouts) as opaque', () => {
-    const d = dir('d', { xattrs: { 'trusted.overlay.opaque': 'x' } });
-    expect(kinds(classifyEntry(d, lowerDir(), trusted))).toEqual(['parent']);
+  it('keeps an opaque attribute that does not hide the lowers as plain data (no marker)', () => {
+    expect(kinds(classifyEntry(opaque('d', 'user'), lowerDir(), trusted))).toEqual(['parent']);
   });
 
   it('keeps a copied-up dir with unchanged metadata only as a parent', () => {
@@ -65,6 +54,25 @@ describe('classifyEntry', () => {
     expect(classifyEntry(socket('s'), undefined, trusted)).toEqual([]);
   });
 
+  it('skips a copied-up file whose metadata equals the lower and whose mtime has nanoseconds', () => {
+    const o = { mtimeNs: 1_600_000_000_123_456_789n, ino: 1n };
+    expect(classifyEntry(file('f', 'same', o), file('f', 'same', { ...o, ino: 2n }), trusted)).toEqual([]);
+  });
+
+  it('asks for a content check when the equal mtimes are whole seconds', () => {
+    const o = { mtimeNs: 1_600_000_000_000_000_000n };
+    expect(kinds(classifyEntry(file('f', 'same', o), file('f', 'same', o), trusted))).toEqual(['compare-content']);
+  });
+
+  it('emits a copied-up file that is part of a hardlink set even when unchanged', () => {
+    expect(kinds(classifyEntry(file('s', 'x', { nlink: 2n }), file('s', 'x'), trusted))).toEqual(['modify']);
+  });
+
+  it('emits a copied-up symlink retargeted with its mtime preserved', () => {
+    expect(kinds(classifyEntry(symlink('l', 'new'), symlink('l', 'old'), trusted))).toEqual(['modify']);
+    expect(classifyEntry(symlink('l', 'same'), symlink('l', 'same'), trusted)).toEqual([]);
+  });
+
   it('adds new files and modifies replaced ones', () => {
     expect(kinds(classifyEntry(file('n', 'x'), undefined, trusted))).toEqual(['add']);
     expect(kinds(classifyEntry(symlink('l', 'x'), lowerFile, trusted))).toEqual(['modify']);
@@ -74,7 +82,7 @@ describe('classifyEntry', () => {
     expect(() => classifyEntry(file('d/.wh.foo', 'x'), undefined, trusted)).toThrow(/\.wh\./);
   });
 
-  it.each(['redirect', 'metacopy', 'nlink'])('refuses an entry carrying overlay.%s in the mount namespace', (attr) => {
+  it.each(['redirect', 'nlink'])('refuses an entry carrying overlay.%s in the mount namespace', (attr) => {
     const e = file('f', 'x', { xattrs: { [`trusted.overlay.${attr}`]: 'v' } });
     let error: unknown;
     try {

@@ -1,32 +1,42 @@
 // Decides what one upper entry means for the layer, given what the merged lowers hold at its path (pure).
 import { OverlaydiffError, displayPath } from '../errors.js';
-import type { Change, FsEntry, FsStat, Xattr } from '../types.js';
+import type { Change, FsEntry } from '../types.js';
 import { assertNoUnsupportedFeature } from './features.js';
-import { isPrivateXattr, type Dialect } from './namespace.js';
-import { isOpaqueDir } from './opaque.js';
+import type { Dialect } from './namespace.js';
+import { sameMetadata } from './same-metadata.js';
 import { isWhiteout, isWhiteoutName } from './whiteout.js';
-
-/** The merged lowers' entry at the same path: what a reader of the lowers sees there (lstat semantics). */
-export interface LowerView {
-  readonly stat: FsStat;
-  /** Non-private xattrs; only needed (and only read) when the entry is a directory. */
-  readonly xattrs?: readonly Xattr[];
-}
 
 export interface ClassifyContext {
   readonly dialect: Dialect;
   /** The entry's parent is marked `<ns>.overlay.opaque=x` (may hold xattr whiteouts). */
   readonly parentHasXattrWhiteouts: boolean;
+  /**
+   * Directories: the upper stack hides the lowers' content here (an opaque dir in the mount's
+   * namespace, or, when squashing, a whiteout or file below it in another upper).
+   */
+  readonly hidesLowers: boolean;
+}
+
+/**
+ * A copied-up regular file whose metadata equals the lower's and whose mtime has no sub-second
+ * part (tar-extracted files), so metadata cannot tell whether the data changed: the caller
+ * compares contents and emits `modify` only when they differ.
+ */
+export interface ContentCheck {
+  readonly kind: 'compare-content';
+  readonly entry: FsEntry;
+  readonly lower: FsEntry;
 }
 
 /**
  * The changes for one upper entry, in layer order (a dir's own change before its opaque marker).
- * `lower` is the merged lowers' entry at the same path, or undefined when none is visible.
- * Rules (DESIGN §3): a whiteout deletes only what is visible below; an opaque dir hides lower
- * content only where the lowers have a directory; a copied-up dir whose metadata equals the
- * lower's is needed only as a parent; a socket cannot be stored but still hides what is below.
+ * `lower` is the merged lowers' entry at the same path (lstat semantics), or undefined when none
+ * is visible. Rules (DESIGN §3): a whiteout deletes only what is visible below; an opaque dir
+ * hides lower content only where the lowers have a directory; a copied-up dir whose metadata
+ * equals the lower's is needed only as a parent; a copied-up non-dir equal to the lower is not
+ * emitted unless it belongs to a hardlink set; a socket cannot be stored but still hides what is below.
  */
-export function classifyEntry(entry: FsEntry, lower: LowerView | undefined, ctx: ClassifyContext): Change[] {
+export function classifyEntry(entry: FsEntry, lower: FsEntry | undefined, ctx: ClassifyContext): (Change | ContentCheck)[] {
   const { path, stat } = entry;
   if (isWhiteout(stat, entry.xattrs, ctx.dialect, ctx.parentHasXattrWhiteouts)) {
     return lower === undefined ? [] : [{ kind: 'delete', path }];
@@ -36,15 +46,16 @@ export function classifyEntry(entry: FsEntry, lower: LowerView | undefined, ctx:
   if (stat.type === 'socket') {
     return lower === undefined ? [] : [{ kind: 'delete', path }];
   }
-  if (stat.type !== 'dir') {
-    return [{ kind: lower === undefined ? 'add' : 'modify', path, entry }];
+  if (lower === undefined) return [{ kind: 'add', path, entry }];
+  if (stat.type === 'dir') {
+    if (lower.stat.type !== 'dir') return [{ kind: 'add', path, entry }];
+    if (ctx.hidesLowers) return [{ kind: 'modify', path, entry }, { kind: 'opaque', dir: path }];
+    return [{ kind: sameMetadata(entry, lower) ? 'parent' : 'modify', path, entry }];
   }
-  const lowerIsDir = lower?.stat.type === 'dir';
-  if (lowerIsDir && isOpaqueDir(entry.xattrs, ctx.dialect)) {
-    return [{ kind: 'modify', path, entry }, { kind: 'opaque', dir: path }];
-  }
-  if (!lowerIsDir) return [{ kind: 'add', path, entry }];
-  return [{ kind: sameDirMetadata(entry, lower) ? 'parent' : 'modify', path, entry }];
+  // Every name of a hardlink set is emitted: skipping the "unchanged" one would split the set.
+  if (stat.nlink > 1n || !sameMetadata(entry, lower)) return [{ kind: 'modify', path, entry }];
+  if (stat.type === 'file' && stat.mtimeNs % 1_000_000_000n === 0n) return [{ kind: 'compare-content', entry, lower }];
+  return [];
 }
 
 // A name starting with `.wh.` would read back as a whiteout: the layer cannot hold it.
@@ -57,20 +68,4 @@ function assertRepresentableName(entry: FsEntry): void {
       `it cannot be stored (rename it, or if this is a fuse-overlayfs upperdir, it is not supported yet)`,
     { path: entry.absPath },
   );
-}
-
-function sameDirMetadata(entry: FsEntry, lower: LowerView): boolean {
-  const a = entry.stat;
-  const b = lower.stat;
-  return (
-    a.mode === b.mode &&
-    a.uid === b.uid &&
-    a.gid === b.gid &&
-    a.mtimeNs === b.mtimeNs &&
-    sameXattrs(entry.xattrs.filter((x) => !isPrivateXattr(x.name)), lower.xattrs ?? [])
-  );
-}
-
-function sameXattrs(a: readonly Xattr[], b: readonly Xattr[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.name.equals(b[i]!.name) && x.value.equals(b[i]!.value));
 }

@@ -5,16 +5,18 @@ import { findXattr, type Dialect, type OverlayAttr } from './namespace.js';
 
 const EXPLANATIONS: ReadonlyArray<readonly [OverlayAttr, string]> = [
   ['redirect', 'the entry was renamed with redirect_dir=on; its content lives at the origin in the lowers'],
-  ['metacopy', 'the entry was copied up with metacopy=on; its data blocks are holes and the data lives in the lowers'],
   ['nlink', 'the entry was copied up with index=on; other names of its lower hardlink set changed too'],
 ];
 
 /**
- * Throws E_UNSUPPORTED_OVERLAY when the entry carries redirect, metacopy or index state in the
- * mount's namespace: diffing the upperdir alone would produce a silently wrong layer.
+ * Throws E_UNSUPPORTED_OVERLAY when the entry carries redirect or index state in the mount's
+ * namespace: diffing the upperdir alone would produce a silently wrong layer. (A metacopy file's
+ * redirect only names its data origin, which the differ reads.)
  */
 export function assertNoUnsupportedFeature(entry: FsEntry, dialect: Dialect): void {
+  const metacopy = findXattr(entry.xattrs, dialect.xattr('metacopy')) !== undefined;
   for (const [attr, why] of EXPLANATIONS) {
+    if (attr === 'redirect' && metacopy) continue;
     if (findXattr(entry.xattrs, dialect.xattr(attr)) === undefined) continue;
     throw new OverlaydiffError(
       'E_UNSUPPORTED_OVERLAY',

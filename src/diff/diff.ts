@@ -35,8 +35,9 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescript
     emptyXattrsDropped: 0,
     socketsSkipped: 0,
   };
-  const changes = upperChanges(plan.upper, new MergedLowers(plan.lowers, plan.dialect), plan.dialect, plan.signal);
-  const members = buildLayer(changes, { stats, ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
+  const changes = upperChanges(plan.uppers, new MergedLowers(plan.lowers, plan.dialect), plan.dialect, plan.signal);
+  // Squashed uppers may shadow names of a lower upper's hardlink set; only one upper has all its names.
+  const members = buildLayer(changes, { stats, checkLinkCounts: plan.uppers.length === 1, ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
   const tar = writeTar(members, () => stats.entries++, plan.signal);
   const diffTap = new DigestTap();
   const compressor = createCompressor(plan.compression, plan.compressionLevel);

@@ -8,7 +8,9 @@ import { OverlaydiffError, ioError } from '../errors.js';
 import type { Compression, DiffOptions } from '../types.js';
 
 export interface DiffPlan {
-  readonly upper: Buffer;
+  /** Upperdirs, topmost first (several are squashed). */
+  readonly uppers: readonly Buffer[];
+  readonly exclude: readonly string[];
   readonly lowers: readonly Buffer[];
   readonly dialect: Dialect;
   readonly output: string | Writable;
@@ -38,7 +40,8 @@ export function planDiff(options: DiffOptions): DiffPlan {
     throw new OverlaydiffError('E_USAGE', `invalid source date epoch ${epoch}: use whole seconds since 1970`);
   }
   return {
-    upper: directory('upperdir', options.upper),
+    uppers: upperList(options.upper).map((upper) => directory('upperdir', upper)),
+    exclude: options.exclude ?? [],
     lowers: (options.lowers ?? []).map((lower) => directory('lowerdir', lower)),
     dialect: dialectFor(namespace),
     output,
@@ -47,6 +50,12 @@ export function planDiff(options: DiffOptions): DiffPlan {
     ...(epoch === undefined ? {} : { sourceDateEpoch: BigInt(epoch) }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
+}
+
+function upperList(upper: DiffOptions['upper']): readonly unknown[] {
+  const uppers: readonly unknown[] = Array.isArray(upper) ? upper : [upper];
+  if (uppers.length === 0) throw new OverlaydiffError('E_USAGE', 'at least one upperdir is needed');
+  return uppers;
 }
 
 function directory(role: string, path: unknown): Buffer {

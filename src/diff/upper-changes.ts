@@ -1,42 +1,50 @@
-// Joins the upper walk with the merged lowers and classifies each entry into changes.
-import { classifyEntry, type LowerView } from '../classify/classify-entry.js';
+// Joins the merged upper walk with the merged lowers and classifies each entry into changes.
+import { classifyEntry, type ContentCheck } from '../classify/classify-entry.js';
+import { isWhiteout } from '../classify/whiteout.js';
 import type { Dialect } from '../classify/namespace.js';
-import { hasXattrWhiteouts, isOpaqueDir } from '../classify/opaque.js';
+import { sameContent } from '../fsio/same-content.js';
+import { withMetacopyData } from '../lowers/metacopy.js';
 import type { MergedLowers } from '../lowers/merged-lowers.js';
 import type { Change, FsEntry } from '../types.js';
-import { walkTree } from '../walk/upper-walk.js';
+import { walkStack } from '../walk/stack-walk.js';
 
 /** An upper directory on the path being walked, with what it means for its children. */
 interface UpperDir {
   readonly path: Buffer;
-  /** It or an ancestor is opaque in the mount's namespace: nothing below it comes from the lowers. */
+  /** It or an ancestor hides the lowers: nothing below it comes from them. */
   readonly hidesLowers: boolean;
-  readonly xattrWhiteouts: boolean;
 }
 
 /**
- * Yields the changes of `upper` above `lowers`, in canonical walk order. The lowers are consulted
- * only at upper paths (cost grows with the change, not the image), and never below an opaque
- * upper directory, where the merged view shows nothing of them.
+ * Yields the changes of the upper stack (topmost first; one upperdir, or several to squash)
+ * above `lowers`, in canonical walk order. The lowers are consulted only at upper paths (cost
+ * grows with the change, not the image), and never below an upper directory that hides them.
  */
-export async function* upperChanges(upper: Buffer, lowers: MergedLowers, dialect: Dialect, signal?: AbortSignal): AsyncGenerator<Change> {
+export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLowers, dialect: Dialect, signal?: AbortSignal): AsyncGenerator<Change> {
   const ancestors: UpperDir[] = [];
-  for await (const entry of walkTree(upper, signal)) {
-    while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, entry.path)) ancestors.pop();
-    const parent = ancestors[ancestors.length - 1];
-    const hidden = parent?.hidesLowers ?? false;
-    const lower: LowerView | undefined = hidden ? undefined : lowers.lookup(entry.path);
-    yield* classifyEntry(entry, lower, { dialect, parentHasXattrWhiteouts: parent?.xattrWhiteouts ?? false });
-    if (entry.stat.type === 'dir') ancestors.push(upperDir(entry, dialect, hidden));
+  for await (const walked of walkStack(uppers, dialect, signal)) {
+    const { parentXattrWhiteouts, hidesBelow } = walked;
+    while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, walked.entry.path)) ancestors.pop();
+    const hidden = ancestors[ancestors.length - 1]?.hidesLowers ?? false;
+    const whiteout = isWhiteout(walked.entry.stat, walked.entry.xattrs, dialect, parentXattrWhiteouts);
+    const entry = whiteout ? walked.entry : withMetacopyData(walked.entry, lowers, dialect);
+    const lower = hidden ? undefined : whiteout ? existence(lowers, entry.path) : lowers.read(entry.path);
+    for (const change of classifyEntry(entry, lower, { dialect, parentHasXattrWhiteouts: parentXattrWhiteouts, hidesLowers: hidesBelow })) {
+      if (change.kind !== 'compare-content') yield change;
+      else if (!sameData(change)) yield { kind: 'modify', path: entry.path, entry };
+    }
+    if (entry.stat.type === 'dir') ancestors.push({ path: entry.path, hidesLowers: hidden || hidesBelow });
   }
 }
 
-function upperDir(entry: FsEntry, dialect: Dialect, insideOpaque: boolean): UpperDir {
-  return {
-    path: entry.path,
-    hidesLowers: insideOpaque || isOpaqueDir(entry.xattrs, dialect),
-    xattrWhiteouts: hasXattrWhiteouts(entry.xattrs, dialect),
-  };
+// A whiteout only needs to know that something is visible below; reading it in full is wasted work.
+function existence(lowers: MergedLowers, path: Buffer): FsEntry | undefined {
+  const hit = lowers.lookup(path);
+  return hit === undefined ? undefined : { path, absPath: hit.absPath, stat: hit.stat, xattrs: [] };
+}
+
+function sameData({ entry, lower }: ContentCheck): boolean {
+  return sameContent(entry.data?.absPath ?? entry.absPath, lower.absPath);
 }
 
 function isAncestorOf(dir: Buffer, path: Buffer): boolean {

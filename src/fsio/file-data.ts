@@ -1,22 +1,18 @@
 // Reads a regular file's data for the tar stream, checking it is still the file that was walked.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
+import type { DataSource } from '../types.js';
 
-export interface FileSource {
-  readonly absPath: Buffer;
-  readonly dev: bigint;
-  readonly ino: bigint;
-}
 
 /** An open file whose data is read exactly `size` bytes long, no more, no less. */
 export class FileData {
   readonly #fd: number;
-  readonly #source: FileSource;
+  readonly #source: DataSource;
   #remaining: bigint;
   #closed = false;
 
   /** Opens without following symlinks and checks identity and size against the walk (E_FILE_CHANGED). */
-  constructor(source: FileSource, size: bigint) {
+  constructor(source: DataSource, size: bigint) {
     this.#source = source;
     this.#remaining = size;
     try {

@@ -12,7 +12,7 @@ async function members(changes: Change[], stats = emptyStats()): Promise<TarEntr
     yield* changes;
   }
   const out: TarEntry[] = [];
-  for await (const m of buildLayer(source(), { stats })) out.push(m);
+  for await (const m of buildLayer(source(), { stats, checkLinkCounts: true })) out.push(m);
   return out;
 }
 

@@ -6,6 +6,8 @@ import { entryMember, opaqueMember, whiteoutMember, type EntryPolicy } from './t
 
 export interface LayerOptions {
   readonly sourceDateEpoch?: bigint;
+  /** Fail when an inode has more links than names walked (every name of the tree was walked). */
+  readonly checkLinkCounts: boolean;
   readonly stats: DiffStats;
 }
 
@@ -65,7 +67,7 @@ export async function* buildLayer(changes: AsyncIterable<Change>, options: Layer
         assertNever(change);
     }
   }
-  for (const set of hardlinks.incompleteSets()) {
+  for (const set of options.checkLinkCounts ? hardlinks.incompleteSets() : []) {
     throw new OverlaydiffError(
       'E_UNSUPPORTED_OVERLAY',
       `upperdir entry ${displayPath(set.path)} has ${set.nlink} links but only ${set.names} name(s) in the upperdir; the other ` +

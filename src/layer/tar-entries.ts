@@ -36,7 +36,7 @@ export function entryMember(entry: FsEntry, policy: EntryPolicy, hardlinkTo?: Bu
   const xattrs = layerXattrs(entry.xattrs, policy);
   switch (type) {
     case 'file':
-      return { ...base, xattrs, type, size: stat.size, source: { absPath: entry.absPath, dev: stat.dev, ino: stat.ino } };
+      return { ...base, xattrs, type, size: stat.size, source: entry.data ?? { absPath: entry.absPath, dev: stat.dev, ino: stat.ino } };
     case 'symlink':
       return { ...base, xattrs, type, size: 0n, linkTarget: entry.linkTarget ?? Buffer.alloc(0) };
     case 'char':

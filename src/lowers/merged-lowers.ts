@@ -1,12 +1,18 @@
 // Answers "what do the merged lowers show at this path?" the way overlayfs resolves a lookup.
-import { isPrivateXattr, type Dialect } from '../classify/namespace.js';
+import type { Dialect } from '../classify/namespace.js';
 import { hasXattrWhiteouts, isOpaqueDir } from '../classify/opaque.js';
 import { isWhiteout } from '../classify/whiteout.js';
-import type { LowerView } from '../classify/classify-entry.js';
 import { ioError } from '../errors.js';
 import { joinPath, lstatEntry } from '../fsio/tree.js';
 import { getXattr, readXattrs } from '../fsio/xattr.js';
-import type { FsStat } from '../types.js';
+import type { FsEntry, FsStat } from '../types.js';
+import { readEntry } from '../walk/read-entry.js';
+
+/** A visible lower entry: its stat and where it lives. */
+export interface LowerHit {
+  readonly stat: FsStat;
+  readonly absPath: Buffer;
+}
 
 /** One lower directory contributing to a merged directory. */
 interface LayerDir {
@@ -39,8 +45,8 @@ export class MergedLowers {
     this.#roots = lowers.map((absPath) => ({ absPath, xattrWhiteouts: false }));
   }
 
-  /** The visible lower entry at `path` (lstat semantics: a dangling symlink is visible), or undefined. */
-  lookup(path: Buffer): LowerView | undefined {
+  /** Where the visible lower entry at `path` is (lstat semantics: a dangling symlink is visible), or undefined. */
+  lookup(path: Buffer): LowerHit | undefined {
     const components = splitPath(path);
     const name = components.pop();
     if (name === undefined) return undefined;
@@ -50,10 +56,15 @@ export class MergedLowers {
       const stat = this.#lstat(absPath);
       if (stat === undefined) continue;
       if (this.#isWhiteoutAt(absPath, stat, layer)) return undefined;
-      if (stat.type !== 'dir') return { stat };
-      return { stat, xattrs: this.#readXattrs(absPath).filter((x) => !isPrivateXattr(x.name)) };
+      return { stat, absPath };
     }
     return undefined;
+  }
+
+  /** The visible lower entry at `path`, read in full (xattrs, symlink target), or undefined. */
+  read(path: Buffer): FsEntry | undefined {
+    const hit = this.lookup(path);
+    return hit === undefined ? undefined : readEntry(path, hit.absPath);
   }
 
   // The lower dirs that merge into the directory at `components`, reusing the cached chain prefix.

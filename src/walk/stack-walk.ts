@@ -1,0 +1,119 @@
+// Walks the merged view of a stack of overlay layers (topmost first), yielding each visible name once.
+import { isOpaqueDir, hasXattrWhiteouts } from '../classify/opaque.js';
+import type { Dialect } from '../classify/namespace.js';
+import { isWhiteout } from '../classify/whiteout.js';
+import { ioError } from '../errors.js';
+import { joinPath, listSorted, lstatEntry } from '../fsio/tree.js';
+import type { FsEntry } from '../types.js';
+import { readEntry } from './read-entry.js';
+
+/** One layer's directory contributing to a merged directory. */
+export interface LayerDir {
+  readonly absPath: Buffer;
+  /** Marked `<ns>.overlay.opaque=x`: its zero-size files may be xattr whiteouts. */
+  readonly xattrWhiteouts: boolean;
+}
+
+export interface StackEntry {
+  /** The entry of the topmost layer that has this name (a whiteout included). */
+  readonly entry: FsEntry;
+  /** The directory holding `entry` in its layer is marked `opaque=x`. */
+  readonly parentXattrWhiteouts: boolean;
+  /** Index of the layer `entry` comes from (0 = topmost). */
+  readonly layer: number;
+  /**
+   * Directories only: the merged directory hides everything below the stack at its path: one of
+   * its layer dirs is opaque, or the merge stopped at a whiteout or non-directory in a lower layer.
+   */
+  readonly hidesBelow: boolean;
+}
+
+interface OpenDir {
+  readonly path: Buffer;
+  readonly layers: readonly (LayerDir & { readonly index: number })[];
+  readonly names: Buffer[];
+  next: number;
+}
+
+/**
+ * Yields the merged view of `roots` depth first, siblings sorted by raw name bytes, as overlayfs
+ * resolves it: the topmost layer with a name decides (whiteouts are yielded, and nothing below
+ * them), a directory merges with the directories below it until an opaque one, a whiteout or a
+ * non-directory. With one root this is a plain walk of that tree. Memory holds the sorted names
+ * of the open directories only.
+ */
+export async function* walkStack(roots: readonly Buffer[], dialect: Dialect, signal?: AbortSignal): AsyncGenerator<StackEntry> {
+  const rootLayers = roots.map((absPath, index) => ({ absPath, index, xattrWhiteouts: false }));
+  const stack: OpenDir[] = [openDir(Buffer.alloc(0), rootLayers)];
+  while (stack.length > 0) {
+    const dir = stack[stack.length - 1]!;
+    const name = dir.names[dir.next++];
+    if (name === undefined) {
+      stack.pop();
+      continue;
+    }
+    signal?.throwIfAborted();
+    const path = joinPath(dir.path, name);
+    const { layer, entry } = topmost(dir, name);
+    const whiteout = isWhiteout(entry.stat, entry.xattrs, dialect, layer.xattrWhiteouts);
+    if (whiteout || entry.stat.type !== 'dir') {
+      yield { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, hidesBelow: false };
+      continue;
+    }
+    const merged = mergeDir(dir, name, entry, layer.index, dialect);
+    yield { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, hidesBelow: merged.hidesBelow };
+    stack.push(openDir(path, merged.layers));
+  }
+}
+
+function openDir(path: Buffer, layers: OpenDir['layers']): OpenDir {
+  if (layers.length === 1) return { path, layers, names: list(layers[0]!.absPath), next: 0 };
+  const all = layers.flatMap((l) => list(l.absPath)).sort(Buffer.compare);
+  const names = all.filter((n, i) => i === 0 || !n.equals(all[i - 1]!));
+  return { path, layers, names, next: 0 };
+}
+
+function list(absPath: Buffer): Buffer[] {
+  try {
+    return listSorted(absPath);
+  } catch (err) {
+    throw ioError('read directory', absPath, err);
+  }
+}
+
+function topmost(dir: OpenDir, name: Buffer): { layer: OpenDir['layers'][number]; entry: FsEntry } {
+  const path = joinPath(dir.path, name);
+  for (const layer of dir.layers) {
+    const absPath = joinPath(layer.absPath, name);
+    // One layer is read directly: readEntry reports a vanished entry instead of skipping it.
+    if (dir.layers.length > 1 && stat(absPath) === undefined) continue;
+    return { layer, entry: readEntry(path, absPath) };
+  }
+  // Some layer listed the name, none has it now.
+  return { layer: dir.layers[0]!, entry: readEntry(path, joinPath(dir.layers[0]!.absPath, name)) };
+}
+
+// The layer dirs under `name`, from the one holding `entry` down, stopping where overlayfs stops.
+function mergeDir(dir: OpenDir, name: Buffer, entry: FsEntry, from: number, dialect: Dialect): { layers: OpenDir['layers']; hidesBelow: boolean } {
+  const layers = [{ absPath: entry.absPath, index: from, xattrWhiteouts: hasXattrWhiteouts(entry.xattrs, dialect) }];
+  if (isOpaqueDir(entry.xattrs, dialect)) return { layers, hidesBelow: true };
+  for (const parent of dir.layers) {
+    if (parent.index <= from) continue;
+    const absPath = joinPath(parent.absPath, name);
+    const st = stat(absPath);
+    if (st === undefined) continue;
+    if (st.type !== 'dir') return { layers, hidesBelow: true }; // a whiteout or a file ends the merge
+    const below = readEntry(joinPath(dir.path, name), absPath);
+    layers.push({ absPath, index: parent.index, xattrWhiteouts: hasXattrWhiteouts(below.xattrs, dialect) });
+    if (isOpaqueDir(below.xattrs, dialect)) return { layers, hidesBelow: true };
+  }
+  return { layers, hidesBelow: false };
+}
+
+function stat(absPath: Buffer): ReturnType<typeof lstatEntry> {
+  try {
+    return lstatEntry(absPath);
+  } catch (err) {
+    throw ioError('stat', absPath, err);
+  }
+}
