@@ -50,8 +50,11 @@ export interface DataSource {
 
 /** What the entry at a path means for the layer. */
 export type Change =
-  /** Emit the entry (new or changed). */
-  | { readonly kind: 'add' | 'modify'; readonly path: Buffer; readonly entry: FsEntry }
+  /**
+   * Emit the entry (new or changed). `fromLowers` marks content copied from the lowers (a renamed
+   * directory's), whose hardlink sets may extend outside the layer.
+   */
+  | { readonly kind: 'add' | 'modify'; readonly path: Buffer; readonly entry: FsEntry; readonly fromLowers?: boolean }
   /** A directory that is emitted only if something below it is (parents precede children). */
   | { readonly kind: 'parent'; readonly path: Buffer; readonly entry: FsEntry }
   /** Hide the lower entry at path (`.wh.NAME`). */

@@ -4,19 +4,20 @@ import type { FsEntry } from '../types.js';
 import { findXattr, type Dialect, type OverlayAttr } from './namespace.js';
 
 const EXPLANATIONS: ReadonlyArray<readonly [OverlayAttr, string]> = [
-  ['redirect', 'the entry was renamed with redirect_dir=on; its content lives at the origin in the lowers'],
+  ['redirect', 'a non-directory renamed with redirect_dir=on without metacopy'],
   ['nlink', 'the entry was copied up with index=on; other names of its lower hardlink set changed too'],
 ];
 
 /**
  * Throws E_UNSUPPORTED_OVERLAY when the entry carries redirect or index state in the mount's
- * namespace: diffing the upperdir alone would produce a silently wrong layer. (A metacopy file's
+ * namespace that the differ does not resolve: diffing it would produce a silently wrong layer.
+ * (A renamed directory's content is read from its origin by the walk, and a metacopy file's
  * redirect only names its data origin, which the differ reads.)
  */
 export function assertNoUnsupportedFeature(entry: FsEntry, dialect: Dialect): void {
-  const metacopy = findXattr(entry.xattrs, dialect.xattr('metacopy')) !== undefined;
+  const resolved = entry.stat.type === 'dir' || findXattr(entry.xattrs, dialect.xattr('metacopy')) !== undefined;
   for (const [attr, why] of EXPLANATIONS) {
-    if (attr === 'redirect' && metacopy) continue;
+    if (attr === 'redirect' && resolved) continue;
     if (findXattr(entry.xattrs, dialect.xattr(attr)) === undefined) continue;
     throw new OverlaydiffError(
       'E_UNSUPPORTED_OVERLAY',

@@ -22,16 +22,21 @@ interface UpperDir {
  */
 export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLowers, dialect: Dialect, signal?: AbortSignal): AsyncGenerator<Change> {
   const ancestors: UpperDir[] = [];
-  for await (const walked of walkStack(uppers, dialect, signal)) {
-    const { parentXattrWhiteouts, hidesBelow } = walked;
+  for await (const walked of walkStack(uppers, dialect, (path) => lowers.dirLayers(path), signal)) {
+    const { parentXattrWhiteouts, hidesBelow, fromLowers } = walked;
     while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, walked.entry.path)) ancestors.pop();
     const hidden = ancestors[ancestors.length - 1]?.hidesLowers ?? false;
     const whiteout = isWhiteout(walked.entry.stat, walked.entry.xattrs, dialect, parentXattrWhiteouts);
-    const entry = whiteout ? walked.entry : withMetacopyData(walked.entry, lowers, dialect);
+    const entry = whiteout ? walked.entry : withMetacopyData(walked.entry, walked.lowerPath, lowers, dialect);
     const lower = hidden ? undefined : whiteout ? existence(lowers, entry.path) : lowers.read(entry.path);
     for (const change of classifyEntry(entry, lower, { dialect, parentHasXattrWhiteouts: parentXattrWhiteouts, hidesLowers: hidesBelow })) {
-      if (change.kind !== 'compare-content') yield change;
-      else if (!sameData(change)) yield { kind: 'modify', path: entry.path, entry };
+      if (change.kind === 'compare-content') {
+        if (!sameData(change)) yield { kind: 'modify', path: entry.path, entry };
+      } else if (fromLowers && (change.kind === 'add' || change.kind === 'modify')) {
+        yield { ...change, fromLowers };
+      } else {
+        yield change;
+      }
     }
     if (entry.stat.type === 'dir') ancestors.push({ path: entry.path, hidesLowers: hidden || hidesBelow });
   }

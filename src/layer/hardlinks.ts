@@ -5,6 +5,8 @@ interface LinkSet {
   readonly firstPath: Buffer;
   readonly nlink: bigint;
   names: number;
+  /** Every name of the set is expected in the walked tree (false for content copied from the lowers). */
+  complete: boolean;
 }
 
 /**
@@ -15,23 +17,27 @@ interface LinkSet {
 export class HardlinkTable {
   readonly #sets = new Map<string, LinkSet>();
 
-  /** The first name seen for this inode, or undefined when `path` is the first (and is now recorded). */
-  linkTargetFor(path: Buffer, stat: FsStat): Buffer | undefined {
+  /**
+   * The first name seen for this inode, or undefined when `path` is the first (and is now
+   * recorded). `allNamesWalked` is false for entries whose other names may lie outside the tree.
+   */
+  linkTargetFor(path: Buffer, stat: FsStat, allNamesWalked = true): Buffer | undefined {
     if (stat.nlink < 2n || stat.type === 'dir') return undefined;
     const key = `${stat.dev}:${stat.ino}`;
     const set = this.#sets.get(key);
     if (set === undefined) {
-      this.#sets.set(key, { firstPath: path, nlink: stat.nlink, names: 1 });
+      this.#sets.set(key, { firstPath: path, nlink: stat.nlink, names: 1, complete: allNamesWalked });
       return undefined;
     }
     set.names++;
+    set.complete &&= allNamesWalked;
     return set.firstPath;
   }
 
   /** Sets whose link count exceeds the names seen: some names live outside the walked tree. */
   *incompleteSets(): Generator<{ path: Buffer; nlink: bigint; names: number }> {
     for (const set of this.#sets.values()) {
-      if (BigInt(set.names) < set.nlink) yield { path: set.firstPath, nlink: set.nlink, names: set.names };
+      if (set.complete && BigInt(set.names) < set.nlink) yield { path: set.firstPath, nlink: set.nlink, names: set.names };
     }
   }
 }

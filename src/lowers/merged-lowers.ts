@@ -1,8 +1,8 @@
 // Answers "what do the merged lowers show at this path?" the way overlayfs resolves a lookup.
-import type { Dialect } from '../classify/namespace.js';
+import { findXattr, type Dialect } from '../classify/namespace.js';
 import { hasXattrWhiteouts, isOpaqueDir } from '../classify/opaque.js';
 import { isWhiteout } from '../classify/whiteout.js';
-import { ioError } from '../errors.js';
+import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { joinPath, lstatEntry } from '../fsio/tree.js';
 import { getXattr, readXattrs } from '../fsio/xattr.js';
 import type { FsEntry, FsStat } from '../types.js';
@@ -15,7 +15,7 @@ export interface LowerHit {
 }
 
 /** One lower directory contributing to a merged directory. */
-interface LayerDir {
+export interface LayerDir {
   readonly absPath: Buffer;
   /** Marked `opaque=x`: its zero-size files may be xattr whiteouts. */
   readonly xattrWhiteouts: boolean;
@@ -67,6 +67,11 @@ export class MergedLowers {
     return hit === undefined ? undefined : readEntry(path, hit.absPath);
   }
 
+  /** The lower dirs (topmost first) that merge into the visible directory at `path`; empty when there is none. */
+  dirLayers(path: Buffer): readonly LayerDir[] {
+    return this.#resolveDir(splitPath(path));
+  }
+
   // The lower dirs that merge into the directory at `components`, reusing the cached chain prefix.
   #resolveDir(components: readonly Buffer[]): readonly LayerDir[] {
     let depth = 0;
@@ -92,6 +97,7 @@ export class MergedLowers {
       if (stat === undefined) continue;
       if (stat.type !== 'dir' || this.#isWhiteoutAt(absPath, stat, parent)) break;
       const xattrs = this.#readXattrs(absPath);
+      if (findXattr(xattrs, this.#dialect.xattr('redirect')) !== undefined) throw redirectInLowers(absPath);
       merged.push({ absPath, xattrWhiteouts: hasXattrWhiteouts(xattrs, this.#dialect) });
       if (isOpaqueDir(xattrs, this.#dialect)) break;
     }
@@ -130,6 +136,16 @@ export class MergedLowers {
       throw ioError('read xattrs of lower entry', absPath, err);
     }
   }
+}
+
+// A lowerdir that was an upper with redirect_dir=on: its renamed dirs' content is elsewhere.
+function redirectInLowers(absPath: Buffer): OverlaydiffError {
+  return new OverlaydiffError(
+    'E_UNSUPPORTED_OVERLAY',
+    `${displayPath(absPath)}: a lowerdir holds a directory renamed with redirect_dir=on (overlay.redirect); ` +
+      `lowers with redirects are not supported yet`,
+    { path: absPath },
+  );
 }
 
 function splitPath(path: Buffer): Buffer[] {

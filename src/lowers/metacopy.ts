@@ -3,6 +3,7 @@ import { findXattr, type Dialect } from '../classify/namespace.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import type { FsEntry } from '../types.js';
 import type { MergedLowers } from './merged-lowers.js';
+import { redirectTarget } from './redirect.js';
 
 /**
  * For an upper file copied up with metacopy=on (`<ns>.overlay.metacopy` set), returns the entry
@@ -12,10 +13,10 @@ import type { MergedLowers } from './merged-lowers.js';
  * Other entries are returned as they are. An origin that is missing, not a regular file, of
  * another size, or itself metacopy is an E_UNSUPPORTED_OVERLAY error naming the path.
  */
-export function withMetacopyData(entry: FsEntry, lowers: MergedLowers, dialect: Dialect): FsEntry {
+export function withMetacopyData(entry: FsEntry, lowerPath: Buffer, lowers: MergedLowers, dialect: Dialect): FsEntry {
   if (findXattr(entry.xattrs, dialect.xattr('metacopy')) === undefined) return entry;
   const redirect = findXattr(entry.xattrs, dialect.xattr('redirect'));
-  const originPath = redirect === undefined ? entry.path : redirectTarget(entry.path, redirect);
+  const originPath = redirect === undefined ? lowerPath : redirectTarget(lowerPath, redirect);
   const origin = lowers.read(originPath);
   const fail = (why: string): never => {
     throw new OverlaydiffError(
@@ -30,14 +31,4 @@ export function withMetacopyData(entry: FsEntry, lowers: MergedLowers, dialect: 
   if (origin.stat.size !== entry.stat.size) fail(`has ${origin.stat.size} bytes, not ${entry.stat.size}`);
   if (findXattr(origin.xattrs, dialect.xattr('metacopy')) !== undefined) fail('is itself a metacopy file (not supported yet)');
   return { ...entry, data: { absPath: origin.absPath, dev: origin.stat.dev, ino: origin.stat.ino } };
-}
-
-/**
- * Resolves an `overlay.redirect` value as the kernel writes it: an absolute path from the overlay
- * root ("/dir/name"), or a bare name for a rename within the same directory.
- */
-export function redirectTarget(path: Buffer, redirect: Buffer): Buffer {
-  if (redirect[0] === 0x2f) return redirect.subarray(1);
-  const slash = path.lastIndexOf(0x2f);
-  return slash < 0 ? redirect : Buffer.concat([path.subarray(0, slash + 1), redirect]);
 }

@@ -1,8 +1,9 @@
 // Walks the merged view of a stack of overlay layers (topmost first), yielding each visible name once.
 import { isOpaqueDir, hasXattrWhiteouts } from '../classify/opaque.js';
-import type { Dialect } from '../classify/namespace.js';
+import { findXattr, type Dialect } from '../classify/namespace.js';
 import { isWhiteout } from '../classify/whiteout.js';
-import { ioError } from '../errors.js';
+import { OverlaydiffError, displayPath, ioError } from '../errors.js';
+import { redirectTarget } from '../lowers/redirect.js';
 import { joinPath, listSorted, lstatEntry } from '../fsio/tree.js';
 import type { FsEntry } from '../types.js';
 import { readEntry } from './read-entry.js';
@@ -17,6 +18,10 @@ export interface LayerDir {
 export interface StackEntry {
   /** The entry of the topmost layer that has this name (a whiteout included). */
   readonly entry: FsEntry;
+  /** Where this path's origin is in the lowers: the path itself, unless an ancestor or the entry was renamed (redirect_dir). */
+  readonly lowerPath: Buffer;
+  /** The entry comes from the lowers (content of a renamed directory), not from an upper. */
+  readonly fromLowers: boolean;
   /** The directory holding `entry` in its layer is marked `opaque=x`. */
   readonly parentXattrWhiteouts: boolean;
   /** Index of the layer `entry` comes from (0 = topmost). */
@@ -28,8 +33,15 @@ export interface StackEntry {
   readonly hidesBelow: boolean;
 }
 
+/**
+ * Resolves a renamed directory's origin: the lower dirs that merge at `lowerPath` in the lowers
+ * below the stack. Without it, a redirect is refused.
+ */
+export type OriginResolver = (lowerPath: Buffer) => readonly LayerDir[];
+
 interface OpenDir {
   readonly path: Buffer;
+  readonly lowerPath: Buffer;
   readonly layers: readonly (LayerDir & { readonly index: number })[];
   readonly names: Buffer[];
   next: number;
@@ -42,9 +54,10 @@ interface OpenDir {
  * non-directory. With one root this is a plain walk of that tree. Memory holds the sorted names
  * of the open directories only.
  */
-export async function* walkStack(roots: readonly Buffer[], dialect: Dialect, signal?: AbortSignal): AsyncGenerator<StackEntry> {
+export async function* walkStack(roots: readonly Buffer[], dialect: Dialect, origins?: OriginResolver, signal?: AbortSignal): AsyncGenerator<StackEntry> {
   const rootLayers = roots.map((absPath, index) => ({ absPath, index, xattrWhiteouts: false }));
-  const stack: OpenDir[] = [openDir(Buffer.alloc(0), rootLayers)];
+  const stack: OpenDir[] = [openDir(Buffer.alloc(0), Buffer.alloc(0), rootLayers)];
+  const fromLowers = (index: number): boolean => index >= roots.length;
   while (stack.length > 0) {
     const dir = stack[stack.length - 1]!;
     const name = dir.names[dir.next++];
@@ -55,22 +68,47 @@ export async function* walkStack(roots: readonly Buffer[], dialect: Dialect, sig
     signal?.throwIfAborted();
     const path = joinPath(dir.path, name);
     const { layer, entry } = topmost(dir, name);
+    const base = { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, fromLowers: fromLowers(layer.index) };
+    let lowerPath = joinPath(dir.lowerPath, name);
     const whiteout = isWhiteout(entry.stat, entry.xattrs, dialect, layer.xattrWhiteouts);
     if (whiteout || entry.stat.type !== 'dir') {
-      yield { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, hidesBelow: false };
+      yield { ...base, lowerPath, hidesBelow: false };
       continue;
     }
-    const merged = mergeDir(dir, name, entry, layer.index, dialect);
-    yield { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, hidesBelow: merged.hidesBelow };
-    stack.push(openDir(path, merged.layers));
+    const redirect = findXattr(entry.xattrs, dialect.xattr('redirect'));
+    let merged: { layers: OpenDir['layers']; hidesBelow: boolean };
+    if (redirect === undefined) {
+      merged = mergeDir(dir, name, entry, layer.index, dialect);
+    } else {
+      // A renamed lower dir: its content is its origin's, wherever the lowers have it; below
+      // the stack its own path shows nothing of it, so the merged dir hides whatever is there.
+      if (origins === undefined || roots.length > 1 || fromLowers(layer.index)) throw unsupportedRedirect(entry, roots.length > 1);
+      lowerPath = redirectTarget(lowerPath, redirect);
+      const own = { absPath: entry.absPath, index: layer.index, xattrWhiteouts: hasXattrWhiteouts(entry.xattrs, dialect) };
+      const originLayers = origins(lowerPath).map((l, i) => ({ ...l, index: roots.length + i }));
+      merged = { layers: [own, ...originLayers], hidesBelow: true };
+    }
+    yield { ...base, lowerPath, hidesBelow: merged.hidesBelow };
+    stack.push(openDir(path, lowerPath, merged.layers));
   }
 }
 
-function openDir(path: Buffer, layers: OpenDir['layers']): OpenDir {
-  if (layers.length === 1) return { path, layers, names: list(layers[0]!.absPath), next: 0 };
+function openDir(path: Buffer, lowerPath: Buffer, layers: OpenDir['layers']): OpenDir {
+  if (layers.length === 1) return { path, lowerPath, layers, names: list(layers[0]!.absPath), next: 0 };
   const all = layers.flatMap((l) => list(l.absPath)).sort(Buffer.compare);
   const names = all.filter((n, i) => i === 0 || !n.equals(all[i - 1]!));
-  return { path, layers, names, next: 0 };
+  return { path, lowerPath, layers, names, next: 0 };
+}
+
+function unsupportedRedirect(entry: FsEntry, squashing: boolean): OverlaydiffError {
+  const why = squashing
+    ? 'a renamed directory inside squashed uppers is not supported yet'
+    : 'a renamed directory inside a lowerdir (a former upperdir) is not supported yet';
+  return new OverlaydiffError(
+    'E_UNSUPPORTED_OVERLAY',
+    `${displayPath(entry.absPath)}: overlay.redirect is set (a directory renamed with redirect_dir=on): ${why}`,
+    { path: entry.absPath },
+  );
 }
 
 function list(absPath: Buffer): Buffer[] {
