@@ -51,16 +51,19 @@ export interface DataSource {
 /** What the entry at a path means for the layer. */
 export type Change =
   /**
-   * Emit the entry (new or changed). `fromLowers` marks content copied from the lowers (a renamed
-   * directory's), whose hardlink sets may extend outside the layer.
+   * Emit the entry (new or changed). `linksOutside` says which of its inode's links may lie
+   * outside the walked tree: 'any' for content copied from the lowers (a renamed directory's),
+   * 'index' for the one the kernel keeps in the workdir index (index=on). Default: none.
    */
-  | { readonly kind: 'add' | 'modify'; readonly path: Buffer; readonly entry: FsEntry; readonly fromLowers?: boolean }
+  | { readonly kind: 'add' | 'modify'; readonly path: Buffer; readonly entry: FsEntry; readonly linksOutside?: LinksOutside }
   /** A directory that is emitted only if something below it is (parents precede children). */
   | { readonly kind: 'parent'; readonly path: Buffer; readonly entry: FsEntry }
   /** Hide the lower entry at path (`.wh.NAME`). */
   | { readonly kind: 'delete'; readonly path: Buffer }
   /** Hide the lower content of directory `dir` (`dir/.wh..wh..opq`); follows the dir's own change. */
   | { readonly kind: 'opaque'; readonly dir: Buffer };
+
+export type LinksOutside = 'any' | 'index';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 

@@ -82,8 +82,8 @@ describe('classifyEntry', () => {
     expect(() => classifyEntry(file('d/.wh.foo', 'x'), undefined, trusted)).toThrow(/\.wh\./);
   });
 
-  it.each(['redirect', 'nlink'])('refuses an entry carrying overlay.%s in the mount namespace', (attr) => {
-    const e = file('f', 'x', { xattrs: { [`trusted.overlay.${attr}`]: 'v' } });
+  it('refuses a regular file renamed by redirect without metacopy (nothing resolves it)', () => {
+    const e = file('f', 'x', { xattrs: { 'trusted.overlay.redirect': 'v' } });
     let error: unknown;
     try {
       classifyEntry(e, lowerFile, trusted);
@@ -93,6 +93,13 @@ describe('classifyEntry', () => {
     expect(error).toBeInstanceOf(OverlaydiffError);
     expect((error as OverlaydiffError).code).toBe('E_UNSUPPORTED_OVERLAY');
     expect((error as OverlaydiffError).message).toContain('/upper/f');
+  });
+
+  it('accepts a renamed directory and a renamed metacopy file (the walk and the lowers resolve them)', () => {
+    const d = dir('d', { xattrs: { 'trusted.overlay.redirect': 'old' } });
+    expect(kinds(classifyEntry(d, undefined, trusted))).toEqual(['add']);
+    const m = file('m', 'x', { xattrs: { 'trusted.overlay.redirect': '/old', 'trusted.overlay.metacopy': '' } });
+    expect(kinds(classifyEntry(m, undefined, trusted))).toEqual(['add']);
   });
 
   it('does not refuse the other namespace’s redirect (ordinary data copied up)', () => {

@@ -5,7 +5,6 @@ import { findXattr, type Dialect, type OverlayAttr } from './namespace.js';
 
 const EXPLANATIONS: ReadonlyArray<readonly [OverlayAttr, string]> = [
   ['redirect', 'a non-directory renamed with redirect_dir=on without metacopy'],
-  ['nlink', 'the entry was copied up with index=on; other names of its lower hardlink set changed too'],
 ];
 
 /**

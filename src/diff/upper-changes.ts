@@ -4,6 +4,7 @@ import { isWhiteout } from '../classify/whiteout.js';
 import type { Dialect } from '../classify/namespace.js';
 import { sameContent } from '../fsio/same-content.js';
 import { withMetacopyData } from '../lowers/metacopy.js';
+import { IndexAliases, indexWithSquash } from '../lowers/index-aliases.js';
 import type { MergedLowers } from '../lowers/merged-lowers.js';
 import type { Change, FsEntry } from '../types.js';
 import { walkStack } from '../walk/stack-walk.js';
@@ -22,6 +23,7 @@ interface UpperDir {
  */
 export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLowers, dialect: Dialect, signal?: AbortSignal): AsyncGenerator<Change> {
   const ancestors: UpperDir[] = [];
+  const aliases = new IndexAliases(lowers, uppers[0]!, dialect);
   for await (const walked of walkStack(uppers, dialect, (path) => lowers.dirLayers(path), signal)) {
     const { parentXattrWhiteouts, hidesBelow, fromLowers } = walked;
     while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, walked.entry.path)) ancestors.pop();
@@ -29,17 +31,24 @@ export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLow
     const whiteout = isWhiteout(walked.entry.stat, walked.entry.xattrs, dialect, parentXattrWhiteouts);
     const entry = whiteout ? walked.entry : withMetacopyData(walked.entry, walked.lowerPath, lowers, dialect);
     const lower = hidden ? undefined : whiteout ? existence(lowers, entry.path) : lowers.read(entry.path);
+    const indexed = !whiteout && !fromLowers && aliases.isIndexed(entry);
+    if (indexed) {
+      if (uppers.length > 1) throw indexWithSquash(entry);
+      aliases.note(entry, walked.lowerPath);
+    }
     for (const change of classifyEntry(entry, lower, { dialect, parentHasXattrWhiteouts: parentXattrWhiteouts, hidesLowers: hidesBelow })) {
       if (change.kind === 'compare-content') {
         if (!sameData(change)) yield { kind: 'modify', path: entry.path, entry };
-      } else if (fromLowers && (change.kind === 'add' || change.kind === 'modify')) {
-        yield { ...change, fromLowers };
+      } else if ((fromLowers || indexed) && (change.kind === 'add' || change.kind === 'modify')) {
+        yield { ...change, linksOutside: fromLowers ? 'any' : 'index' };
       } else {
         yield change;
       }
     }
     if (entry.stat.type === 'dir') ancestors.push({ path: entry.path, hidesLowers: hidden || hidesBelow });
   }
+  // After the walk, so each alias follows the upper name it links to.
+  for (const alias of aliases.aliases()) yield { kind: 'add', path: alias.path, entry: alias };
 }
 
 // A whiteout only needs to know that something is visible below; reading it in full is wasted work.

@@ -48,7 +48,7 @@ export async function* buildLayer(changes: AsyncIterable<Change>, options: Layer
       case 'add':
       case 'modify': {
         yield* releaseParents(change.path);
-        const linkTarget = hardlinks.linkTargetFor(change.path, change.entry.stat, change.fromLowers !== true);
+        const linkTarget = hardlinks.linkTargetFor(change.path, change.entry.stat, change.linksOutside);
         if (linkTarget !== undefined) stats.hardlinks++;
         else stats.bytes += change.entry.stat.type === 'file' ? Number(change.entry.stat.size) : 0;
         yield entryMember(change.entry, policy, linkTarget);

@@ -1,12 +1,12 @@
 // Groups names that share an inode so the first name carries the data and the others link to it.
-import type { FsStat } from '../types.js';
+import type { FsStat, LinksOutside } from '../types.js';
 
 interface LinkSet {
   readonly firstPath: Buffer;
   readonly nlink: bigint;
   names: number;
-  /** Every name of the set is expected in the walked tree (false for content copied from the lowers). */
-  complete: boolean;
+  /** Links that may lie outside the walked tree: a number, or undefined when unknown. */
+  outside: bigint | undefined;
 }
 
 /**
@@ -19,25 +19,26 @@ export class HardlinkTable {
 
   /**
    * The first name seen for this inode, or undefined when `path` is the first (and is now
-   * recorded). `allNamesWalked` is false for entries whose other names may lie outside the tree.
+   * recorded). `linksOutside` says which links may lie outside the walked tree.
    */
-  linkTargetFor(path: Buffer, stat: FsStat, allNamesWalked = true): Buffer | undefined {
+  linkTargetFor(path: Buffer, stat: FsStat, linksOutside?: LinksOutside): Buffer | undefined {
     if (stat.nlink < 2n || stat.type === 'dir') return undefined;
     const key = `${stat.dev}:${stat.ino}`;
+    const outside = linksOutside === undefined ? 0n : linksOutside === 'index' ? 1n : undefined;
     const set = this.#sets.get(key);
     if (set === undefined) {
-      this.#sets.set(key, { firstPath: path, nlink: stat.nlink, names: 1, complete: allNamesWalked });
+      this.#sets.set(key, { firstPath: path, nlink: stat.nlink, names: 1, outside });
       return undefined;
     }
     set.names++;
-    set.complete &&= allNamesWalked;
+    if (set.outside !== undefined) set.outside = outside === undefined ? undefined : set.outside > outside ? set.outside : outside;
     return set.firstPath;
   }
 
   /** Sets whose link count exceeds the names seen: some names live outside the walked tree. */
   *incompleteSets(): Generator<{ path: Buffer; nlink: bigint; names: number }> {
     for (const set of this.#sets.values()) {
-      if (set.complete && BigInt(set.names) < set.nlink) yield { path: set.firstPath, nlink: set.nlink, names: set.names };
+      if (set.outside !== undefined && BigInt(set.names) + set.outside < set.nlink) yield { path: set.firstPath, nlink: set.nlink, names: set.names };
     }
   }
 }

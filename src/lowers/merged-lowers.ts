@@ -61,6 +61,15 @@ export class MergedLowers {
     return undefined;
   }
 
+  /** The lowerdir root that holds `absPath`, or undefined. */
+  rootOf(absPath: Buffer): Buffer | undefined {
+    for (const root of this.#roots) {
+      const p = root.absPath;
+      if (absPath.length > p.length && absPath[p.length] === 0x2f && absPath.subarray(0, p.length).equals(p)) return p;
+    }
+    return undefined;
+  }
+
   /** The visible lower entry at `path`, read in full (xattrs, symlink target), or undefined. */
   read(path: Buffer): FsEntry | undefined {
     const hit = this.lookup(path);
