@@ -103,6 +103,11 @@ export interface DiffStats {
   emptyXattrsDropped: number;
   /** Sockets left out (a tar cannot hold them); a socket hiding a lower entry still yields its whiteout. */
   socketsSkipped: number;
+  /**
+   * Members whose owner is the overflow id (65534) of a user namespace that does not map every id:
+   * their real owner is unknown to this process, and the layer records 65534.
+   */
+  unmappedOwners: number;
 }
 
 export interface LayerDescriptor {

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createCompressor, mediaTypeFor } from '../blob/compress.js';
 import { DigestTap } from '../blob/digest.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
+import { unmappedOwnerIds } from '../fsio/user-namespace.js';
 import { buildLayer } from '../layer/build-layer.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
 import { writeTar } from '../tar/writer.js';
@@ -34,10 +35,12 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescript
     hardlinks: 0,
     emptyXattrsDropped: 0,
     socketsSkipped: 0,
+    unmappedOwners: 0,
   };
-  const changes = upperChanges(plan.uppers, new MergedLowers(plan.lowers, plan.dialect), plan.dialect, plan.signal);
+  const overflowIds = unmappedOwnerIds();
+  const changes = upperChanges(plan.uppers, new MergedLowers(plan.lowers, plan.dialect), plan.dialect, stats, plan.signal);
   // Squashed uppers may shadow names of a lower upper's hardlink set; only one upper has all its names.
-  const members = buildLayer(changes, { stats, checkLinkCounts: plan.uppers.length === 1, ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
+  const members = buildLayer(changes, { stats, checkLinkCounts: plan.uppers.length === 1, ...(overflowIds === undefined ? {} : { overflowIds }), ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
   const tar = writeTar(members, () => stats.entries++, plan.signal);
   const diffTap = new DigestTap();
   const compressor = createCompressor(plan.compression, plan.compressionLevel);

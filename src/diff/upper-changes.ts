@@ -6,7 +6,7 @@ import { sameContent } from '../fsio/same-content.js';
 import { withMetacopyData } from '../lowers/metacopy.js';
 import { IndexAliases, indexWithSquash } from '../lowers/index-aliases.js';
 import type { MergedLowers } from '../lowers/merged-lowers.js';
-import type { Change, FsEntry } from '../types.js';
+import type { Change, DiffStats, FsEntry } from '../types.js';
 import { walkStack } from '../walk/stack-walk.js';
 
 /** An upper directory on the path being walked, with what it means for its children. */
@@ -21,7 +21,13 @@ interface UpperDir {
  * above `lowers`, in canonical walk order. The lowers are consulted only at upper paths (cost
  * grows with the change, not the image), and never below an upper directory that hides them.
  */
-export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLowers, dialect: Dialect, signal?: AbortSignal): AsyncGenerator<Change> {
+export async function* upperChanges(
+  uppers: readonly Buffer[],
+  lowers: MergedLowers,
+  dialect: Dialect,
+  stats: Pick<DiffStats, 'socketsSkipped'>,
+  signal?: AbortSignal,
+): AsyncGenerator<Change> {
   const ancestors: UpperDir[] = [];
   const aliases = new IndexAliases(lowers, uppers[0]!, dialect);
   for await (const walked of walkStack(uppers, dialect, (path) => lowers.dirLayers(path), signal)) {
@@ -31,6 +37,7 @@ export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLow
     const whiteout = isWhiteout(walked.entry.stat, walked.entry.xattrs, dialect, parentXattrWhiteouts);
     const entry = whiteout ? walked.entry : withMetacopyData(walked.entry, walked.lowerPath, lowers, dialect);
     const lower = hidden ? undefined : whiteout ? existence(lowers, entry.path) : lowers.read(entry.path);
+    if (!whiteout && entry.stat.type === 'socket') stats.socketsSkipped++;
     const indexed = !whiteout && !fromLowers && aliases.isIndexed(entry);
     if (indexed) {
       if (uppers.length > 1) throw indexWithSquash(entry);

@@ -4,7 +4,7 @@ import type { Change, DiffStats, FsEntry, TarEntry } from '../types.js';
 import { buildLayer } from './build-layer.js';
 
 const emptyStats = (): DiffStats => ({
-  entries: 0, bytes: 0, whiteouts: 0, opaqueDirs: 0, hardlinks: 0, emptyXattrsDropped: 0, socketsSkipped: 0,
+  entries: 0, bytes: 0, whiteouts: 0, opaqueDirs: 0, hardlinks: 0, emptyXattrsDropped: 0, socketsSkipped: 0, unmappedOwners: 0,
 });
 
 async function members(changes: Change[], stats = emptyStats()): Promise<TarEntry[]> {

@@ -1,6 +1,7 @@
 // Orders changes into tar members: parents before children, hardlinks to the first name, markers after dirs.
 import { OverlaydiffError, assertNever, displayPath } from '../errors.js';
-import type { Change, DiffStats, TarEntry } from '../types.js';
+import type { OverflowIds } from '../fsio/user-namespace.js';
+import type { Change, DiffStats, FsStat, TarEntry } from '../types.js';
 import { HardlinkTable } from './hardlinks.js';
 import { entryMember, opaqueMember, whiteoutMember, type EntryPolicy } from './tar-entries.js';
 
@@ -8,6 +9,8 @@ export interface LayerOptions {
   readonly sourceDateEpoch?: bigint;
   /** Fail when an inode has more links than names walked (every name of the tree was walked). */
   readonly checkLinkCounts: boolean;
+  /** The overflow ids when running in a user namespace that leaves ids unmapped. */
+  readonly overflowIds?: OverflowIds;
   readonly stats: DiffStats;
 }
 
@@ -49,6 +52,7 @@ export async function* buildLayer(changes: AsyncIterable<Change>, options: Layer
       case 'modify': {
         yield* releaseParents(change.path);
         const linkTarget = hardlinks.linkTargetFor(change.path, change.entry.stat, change.linksOutside);
+        if (isUnmappedOwner(change.entry.stat, options.overflowIds)) stats.unmappedOwners++;
         if (linkTarget !== undefined) stats.hardlinks++;
         else stats.bytes += change.entry.stat.type === 'file' ? Number(change.entry.stat.size) : 0;
         yield entryMember(change.entry, policy, linkTarget);
@@ -76,6 +80,10 @@ export async function* buildLayer(changes: AsyncIterable<Change>, options: Layer
       { path: set.path },
     );
   }
+}
+
+function isUnmappedOwner(stat: FsStat, overflow: OverflowIds | undefined): boolean {
+  return overflow !== undefined && (stat.uid === overflow.uid || stat.gid === overflow.gid);
 }
 
 // True when `dir` is `path` or one of its ancestors ("a" is an ancestor of "a/b", not of "ab").
