@@ -121,3 +121,21 @@ describe('diff on plain trees', () => {
     expect(a.diffID).not.toBe(b.diffID);
   });
 });
+
+describe('diff with exclude patterns', () => {
+  it('neither emits nor whites out an excluded path, and excludes a directory with its subtree', async () => {
+    mkdirSync(join(lower, 'cache'));
+    writeFileSync(join(lower, 'cache/old'), '');
+    mkdirSync(join(upper, 'cache/deep'), { recursive: true });
+    writeFileSync(join(upper, 'cache/deep/x'), '');
+    writeFileSync(join(upper, 'app.log'), '');
+    writeFileSync(join(upper, 'kept'), '');
+    await diff({ upper, lowers: [lower], output: join(root, 'o.tar'), exclude: ['cache', '*.log'] });
+    expect(listTar(join(root, 'o.tar')).map((m) => m.name)).toEqual(['kept']);
+  });
+
+  it('rejects a malformed pattern before writing anything', async () => {
+    await expect(diff({ upper, output: join(root, 'o.tar'), exclude: ['[unclosed'] })).rejects.toMatchObject({ code: 'E_USAGE' });
+    expect(readdirSync(root).sort()).toEqual(['lower', 'upper']);
+  });
+});

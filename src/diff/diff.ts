@@ -38,7 +38,13 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescript
     unmappedOwners: 0,
   };
   const overflowIds = unmappedOwnerIds();
-  const changes = upperChanges(plan.uppers, new MergedLowers(plan.lowers, plan.dialect), plan.dialect, stats, plan.signal);
+  const exclude = plan.exclude;
+  const changes = upperChanges(plan.uppers, new MergedLowers(plan.lowers, plan.dialect), {
+    dialect: plan.dialect,
+    stats,
+    ...(exclude === undefined ? {} : { exclude }),
+    ...(plan.signal === undefined ? {} : { signal: plan.signal }),
+  });
   // Squashed uppers may shadow names of a lower upper's hardlink set; only one upper has all its names.
   const members = buildLayer(changes, { stats, checkLinkCounts: plan.uppers.length === 1, ...(overflowIds === undefined ? {} : { overflowIds }), ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
   const tar = writeTar(members, () => stats.entries++, plan.signal);

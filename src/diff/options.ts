@@ -6,11 +6,12 @@ import { dialectFor, isXattrNamespace, type Dialect } from '../classify/namespac
 import { isCompression } from '../blob/compress.js';
 import { OverlaydiffError, ioError } from '../errors.js';
 import type { Compression, DiffOptions } from '../types.js';
+import { createExcludeFilter, type ExcludeFilter } from '../walk/exclude.js';
 
 export interface DiffPlan {
   /** Upperdirs, topmost first (several are squashed). */
   readonly uppers: readonly Buffer[];
-  readonly exclude: readonly string[];
+  readonly exclude?: ExcludeFilter;
   readonly lowers: readonly Buffer[];
   readonly dialect: Dialect;
   readonly output: string | Writable;
@@ -41,7 +42,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
   }
   return {
     uppers: upperList(options.upper).map((upper) => directory('upperdir', upper)),
-    exclude: options.exclude ?? [],
+    ...excludeOption(options.exclude),
     lowers: (options.lowers ?? []).map((lower) => directory('lowerdir', lower)),
     dialect: dialectFor(namespace),
     output,
@@ -50,6 +51,12 @@ export function planDiff(options: DiffOptions): DiffPlan {
     ...(epoch === undefined ? {} : { sourceDateEpoch: BigInt(epoch) }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
+}
+
+// Compiled here so a bad pattern is a usage error before any output exists.
+function excludeOption(patterns: readonly string[] | undefined): { exclude?: ExcludeFilter } {
+  const exclude = createExcludeFilter(patterns ?? []);
+  return exclude === undefined ? {} : { exclude };
 }
 
 function upperList(upper: DiffOptions['upper']): readonly unknown[] {

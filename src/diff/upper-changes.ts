@@ -7,6 +7,7 @@ import { withMetacopyData } from '../lowers/metacopy.js';
 import { IndexAliases, indexWithSquash } from '../lowers/index-aliases.js';
 import type { MergedLowers } from '../lowers/merged-lowers.js';
 import type { Change, DiffStats, FsEntry } from '../types.js';
+import type { ExcludeFilter } from '../walk/exclude.js';
 import { walkStack } from '../walk/stack-walk.js';
 
 /** An upper directory on the path being walked, with what it means for its children. */
@@ -21,16 +22,20 @@ interface UpperDir {
  * above `lowers`, in canonical walk order. The lowers are consulted only at upper paths (cost
  * grows with the change, not the image), and never below an upper directory that hides them.
  */
-export async function* upperChanges(
-  uppers: readonly Buffer[],
-  lowers: MergedLowers,
-  dialect: Dialect,
-  stats: Pick<DiffStats, 'socketsSkipped'>,
-  signal?: AbortSignal,
-): AsyncGenerator<Change> {
+export interface ChangeOptions {
+  readonly dialect: Dialect;
+  readonly stats: Pick<DiffStats, 'socketsSkipped'>;
+  /** Paths neither emitted nor whited out, with their subtrees. */
+  readonly exclude?: ExcludeFilter;
+  readonly signal?: AbortSignal;
+}
+
+export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLowers, options: ChangeOptions): AsyncGenerator<Change> {
+  const { dialect, stats, exclude, signal } = options;
   const ancestors: UpperDir[] = [];
   const aliases = new IndexAliases(lowers, uppers[0]!, dialect);
-  for await (const walked of walkStack(uppers, dialect, (path) => lowers.dirLayers(path), signal)) {
+  const walk = { dialect, origins: (path: Buffer) => lowers.dirLayers(path), ...(exclude ? { exclude } : {}), ...(signal ? { signal } : {}) };
+  for await (const walked of walkStack(uppers, walk)) {
     const { parentXattrWhiteouts, hidesBelow, fromLowers } = walked;
     while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, walked.entry.path)) ancestors.pop();
     const hidden = ancestors[ancestors.length - 1]?.hidesLowers ?? false;
@@ -55,7 +60,9 @@ export async function* upperChanges(
     if (entry.stat.type === 'dir') ancestors.push({ path: entry.path, hidesLowers: hidden || hidesBelow });
   }
   // After the walk, so each alias follows the upper name it links to.
-  for (const alias of aliases.aliases()) yield { kind: 'add', path: alias.path, entry: alias };
+  for (const alias of aliases.aliases()) {
+    if (exclude?.(alias.path) !== true) yield { kind: 'add', path: alias.path, entry: alias };
+  }
 }
 
 // A whiteout only needs to know that something is visible below; reading it in full is wasted work.

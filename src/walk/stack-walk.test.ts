@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialectFor } from '../classify/namespace.js';
 import { setXattr } from '../fsio/xattr.js';
+import { createExcludeFilter } from './exclude.js';
 import { walkStack } from './stack-walk.js';
 
 const walkTree = async function* (root: Buffer) {
-  for await (const e of walkStack([root], dialectFor('trusted'))) yield e.entry;
+  for await (const e of walkStack([root], { dialect: dialectFor('trusted') })) yield e.entry;
 };
 
 let root: string;
@@ -40,7 +41,7 @@ describe('walkStack on one layer', () => {
 describe('walkStack', () => {
   const names = async (roots: string[], ns: 'trusted' | 'user' = 'user'): Promise<string[]> => {
     const out: string[] = [];
-    for await (const e of walkStack(roots.map((r) => Buffer.from(r)), dialectFor(ns))) {
+    for await (const e of walkStack(roots.map((r) => Buffer.from(r)), { dialect: dialectFor(ns) })) {
       out.push(`${e.entry.path.toString()}@${e.layer}${e.hidesBelow ? '!' : ''}`);
     }
     return out;
@@ -64,6 +65,17 @@ describe('walkStack', () => {
     expect(await names([u1, u2, u3])).toEqual(['d@0', 'd/a@0', 'd/b@1', 'd/c@2', 'top@2']);
     setXattr(Buffer.from(join(u2, 'd')), Buffer.from('user.overlay.opaque'), Buffer.from('y'));
     expect(await names([u1, u2, u3])).toEqual(['d@0!', 'd/a@0', 'd/b@1', 'top@2']);
+  });
+
+  it('skips excluded paths with their subtrees, whiteouts included', async () => {
+    mkdirSync(join(root, 'cache/deep'), { recursive: true });
+    writeFileSync(join(root, 'cache/deep/x'), '');
+    writeFileSync(join(root, 'keep.log'), '');
+    writeFileSync(join(root, 'keep'), '');
+    const out: string[] = [];
+    const exclude = createExcludeFilter(['cache', '*.log']);
+    for await (const e of walkStack([Buffer.from(root)], { dialect: dialectFor('user'), ...(exclude ? { exclude } : {}) })) out.push(e.entry.path.toString());
+    expect(out).toEqual(['keep']);
   });
 
   it('stops a merge at a file in a lower layer and reports that the dir hides what is below', async () => {

@@ -6,6 +6,7 @@ import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { redirectTarget } from '../lowers/redirect.js';
 import { joinPath, listSorted, lstatEntry } from '../fsio/tree.js';
 import type { FsEntry } from '../types.js';
+import type { ExcludeFilter } from './exclude.js';
 import { readEntry } from './read-entry.js';
 
 /** One layer's directory contributing to a merged directory. */
@@ -51,10 +52,20 @@ interface OpenDir {
  * Yields the merged view of `roots` depth first, siblings sorted by raw name bytes, as overlayfs
  * resolves it: the topmost layer with a name decides (whiteouts are yielded, and nothing below
  * them), a directory merges with the directories below it until an opaque one, a whiteout or a
- * non-directory. With one root this is a plain walk of that tree. Memory holds the sorted names
- * of the open directories only.
+ * non-directory. With one root this is a plain walk of that tree. Excluded paths are skipped
+ * with their subtrees. Memory holds the sorted names of the open directories only.
  */
-export async function* walkStack(roots: readonly Buffer[], dialect: Dialect, origins?: OriginResolver, signal?: AbortSignal): AsyncGenerator<StackEntry> {
+export interface WalkOptions {
+  readonly dialect: Dialect;
+  /** Resolves renamed directories' origins; without it a redirect is refused. */
+  readonly origins?: OriginResolver;
+  /** Paths to leave out, with their subtrees: neither yielded nor descended into. */
+  readonly exclude?: ExcludeFilter;
+  readonly signal?: AbortSignal;
+}
+
+export async function* walkStack(roots: readonly Buffer[], options: WalkOptions): AsyncGenerator<StackEntry> {
+  const { dialect, origins, exclude, signal } = options;
   const rootLayers = roots.map((absPath, index) => ({ absPath, index, xattrWhiteouts: false }));
   const stack: OpenDir[] = [openDir(Buffer.alloc(0), Buffer.alloc(0), rootLayers)];
   const fromLowers = (index: number): boolean => index >= roots.length;
@@ -68,6 +79,7 @@ export async function* walkStack(roots: readonly Buffer[], dialect: Dialect, ori
     signal?.throwIfAborted();
     const path = joinPath(dir.path, name);
     const { layer, entry } = topmost(dir, name);
+    if (exclude?.(path, entry.stat.type === 'dir') === true) continue;
     const base = { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, fromLowers: fromLowers(layer.index) };
     let lowerPath = joinPath(dir.lowerPath, name);
     const whiteout = isWhiteout(entry.stat, entry.xattrs, dialect, layer.xattrWhiteouts);
