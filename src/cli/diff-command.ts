@@ -1,19 +1,37 @@
 // `overlaydiff diff`: argv → DiffOptions → diff() → descriptor on stdout (or stderr when the layer is).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { diff } from '../diff/diff.js';
-import { OverlaydiffError } from '../errors.js';
-import type { DiffOptions, LayerDescriptor } from '../types.js';
+import { OverlaydiffError, ioError } from '../errors.js';
+import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.js';
+import { snapshotAtMountpoint } from '../mounts/mountinfo.js';
+import type { DiffOptions, LayerDescriptor, XattrNamespace } from '../types.js';
 import { splitPathList } from './path-list.js';
 
-export const DIFF_USAGE = `usage: overlaydiff diff --upper DIR [--lower DIR[:DIR...]] [options]
+export const DIFF_USAGE = `usage: overlaydiff diff --upper DIR[:DIR...] [--lower DIR[:DIR...]] [options]
+       overlaydiff diff --mounts FILE.json [options]
+       overlaydiff diff --mountpoint DIR [options]
 
 Writes the OCI layer (tar changeset) that turns the lowers' merged view into the snapshot's.
 
-  --upper DIR               the overlay upperdir
+The snapshot, in one of three ways:
+  --upper DIR[:DIR...]      the overlay upperdir; several (topmost first) are squashed into one layer
   --lower DIR[:DIR...]      the lowerdirs, topmost first as in overlayfs lowerdir= (escape ':' as '\\:');
                             omit for a first layer
+  --mounts FILE             containerd mounts as JSON: {"upper": [Mount], "lower": [Mount]}, or just
+                            [Mount] for the upper; a Mount is {"type", "source", "options": [...]}.
+                            The upper is the snapshot's overlay (or bind) mount, the lower its parent's
+                            view, as for containerd's Differ.Compare
+  --mountpoint DIR          the overlay mounted at DIR (upperdir, lowerdirs and userxattr read from
+                            /proc/self/mountinfo)
+
+Options:
   --xattr-namespace NS      trusted (default, the kernel's) or user (a mount with userxattr);
-                            only this namespace's overlay.opaque/whiteout attributes are honoured
+                            only this namespace's overlay.opaque/whiteout attributes are honoured.
+                            With --mounts or --mountpoint it comes from the mount (userxattr → user)
+                            and, when given, must agree
+  --exclude GLOB            leave out paths matching GLOB (relative, '/'-separated; repeatable):
+                            neither emitted nor whited out, subtree included
   --compression ALG         none (default) or gzip
   --level N                 gzip level 1-9 (default 6)
   --source-date-epoch N     clamp mtimes to N seconds (default: $SOURCE_DATE_EPOCH when set)
@@ -23,14 +41,34 @@ Writes the OCI layer (tar changeset) that turns the lowers' merged view into the
   --debug                   print stack traces on errors
 `;
 
+/** Where the snapshot comes from: plain paths, a containerd mounts file, or a live mount point. */
+export type DiffInput =
+  | { readonly kind: 'paths'; readonly upper: string | readonly string[]; readonly lowers: readonly string[] }
+  | { readonly kind: 'mounts'; readonly file: string }
+  | { readonly kind: 'mountpoint'; readonly dir: string };
+
+/** The diff options that do not depend on where the snapshot comes from. */
+export type CommonDiffOptions = Omit<DiffOptions, 'output' | 'signal' | 'upper' | 'lowers' | 'xattrNamespace'>;
+
 export interface DiffCommand {
-  readonly options: Omit<DiffOptions, 'output' | 'signal'>;
+  readonly input: DiffInput;
+  /** The namespace given with --xattr-namespace, if any. */
+  readonly xattrNamespace: XattrNamespace | undefined;
+  readonly options: CommonDiffOptions;
   /** A file path, or undefined for stdout. */
   readonly outputPath: string | undefined;
   readonly json: boolean;
 }
 
-/** Parses `diff` arguments; throws E_USAGE on anything malformed. */
+/** Where a resolved snapshot's paths are read from; injectable for tests. */
+export interface ResolveEnvironment {
+  /** Default: /proc/self/mountinfo. */
+  readonly mountinfoPath?: string;
+  /** Default: /sys/module/overlay/parameters. */
+  readonly sysfsDir?: string;
+}
+
+/** Parses `diff` arguments without touching the filesystem; throws E_USAGE on anything malformed. */
 export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): DiffCommand {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -39,7 +77,10 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
     options: {
       upper: { type: 'string' },
       lower: { type: 'string' },
-      'xattr-namespace': { type: 'string', default: 'trusted' },
+      mounts: { type: 'string' },
+      mountpoint: { type: 'string' },
+      'xattr-namespace': { type: 'string' },
+      exclude: { type: 'string', multiple: true },
       compression: { type: 'string', default: 'none' },
       level: { type: 'string' },
       'source-date-epoch': { type: 'string' },
@@ -49,20 +90,24 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
     },
   });
   if (positionals.length > 0) throw usage(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (values.upper === undefined) throw usage('--upper is required');
+  const input = diffInput(values);
   const namespace = values['xattr-namespace'];
-  if (namespace !== 'trusted' && namespace !== 'user') throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
+  if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
+    throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
+  }
   const compression = values.compression;
   if (compression !== 'none' && compression !== 'gzip') throw usage(`--compression must be none or gzip, not ${JSON.stringify(compression)}`);
+  const exclude = values.exclude ?? [];
+  if (exclude.includes('')) throw usage('--exclude needs a glob pattern, got an empty one');
   const epochText = values['source-date-epoch'] ?? nonEmpty(env['SOURCE_DATE_EPOCH']);
   const output = values.output;
   if (output === undefined && stdoutIsTTY) throw usage('refusing to write a tar to a terminal: use -o FILE or redirect stdout');
   return {
+    input,
+    xattrNamespace: namespace,
     options: {
-      upper: values.upper,
-      lowers: values.lower === undefined ? [] : splitPathList(values.lower),
-      xattrNamespace: namespace,
       compression,
+      ...(exclude.length === 0 ? {} : { exclude }),
       ...(values.level === undefined ? {} : { compressionLevel: wholeNumber('--level', values.level) }),
       ...(epochText === undefined ? {} : { sourceDateEpoch: wholeNumber('source date epoch', epochText) }),
     },
@@ -71,9 +116,79 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
   };
 }
 
-/** Runs the diff; the layer goes to `outputPath` or to stdout. */
-export async function runDiff(command: DiffCommand, signal: AbortSignal): Promise<LayerDescriptor> {
-  return diff({ ...command.options, output: command.outputPath ?? process.stdout, signal });
+function diffInput(values: { upper?: string; lower?: string; mounts?: string; mountpoint?: string }): DiffInput {
+  const alternatives = (['mounts', 'mountpoint'] as const).filter((name) => values[name] !== undefined);
+  const paths = (['upper', 'lower'] as const).filter((name) => values[name] !== undefined);
+  if (alternatives.length + (paths.length > 0 ? 1 : 0) > 1) {
+    const given = [...paths, ...alternatives].map((name) => `--${name}`).join(', ');
+    throw usage(`${given}: give --upper [--lower], --mounts or --mountpoint, not several`);
+  }
+  if (values.mounts !== undefined) return { kind: 'mounts', file: nonEmptyValue('--mounts', values.mounts) };
+  if (values.mountpoint !== undefined) return { kind: 'mountpoint', dir: nonEmptyValue('--mountpoint', values.mountpoint) };
+  if (values.upper === undefined) throw usage('--upper is required (or --mounts FILE, or --mountpoint DIR)');
+  const uppers = splitPathList(values.upper);
+  if (uppers.length === 0) throw usage('--upper needs at least one directory');
+  return {
+    kind: 'paths',
+    upper: uppers.length === 1 ? uppers[0]! : uppers,
+    lowers: values.lower === undefined ? [] : splitPathList(values.lower),
+  };
+}
+
+/**
+ * Turns the command's input into diff options: reads the mounts file or the mount table, checks the
+ * namespace given on the command line against the mount's. Throws E_USAGE for a malformed mounts
+ * file or a contradiction, E_NOT_FOUND/E_IO when a file cannot be read.
+ */
+export function resolveDiffOptions(command: DiffCommand, environment: ResolveEnvironment = {}): Omit<DiffOptions, 'output' | 'signal'> {
+  const { input, xattrNamespace: explicit } = command;
+  const sysfs = environment.sysfsDir === undefined ? {} : { sysfsDir: environment.sysfsDir };
+  switch (input.kind) {
+    case 'paths':
+      return { ...command.options, upper: input.upper, lowers: input.lowers, xattrNamespace: explicit ?? 'trusted' };
+    case 'mounts': {
+      const { upper, lower } = readMountsFile(input.file);
+      const snapshot = resolveMounts(lower, upper, { ...sysfs, ...(explicit === undefined ? {} : { xattrNamespace: explicit }) });
+      return { ...command.options, upper: snapshot.upper, lowers: snapshot.lowers, xattrNamespace: snapshot.xattrNamespace };
+    }
+    case 'mountpoint': {
+      const mountinfo = environment.mountinfoPath === undefined ? {} : { mountinfoPath: environment.mountinfoPath };
+      const snapshot = snapshotAtMountpoint(input.dir, { ...sysfs, ...mountinfo });
+      if (explicit !== undefined && explicit !== snapshot.xattrNamespace) {
+        throw usage(
+          `--xattr-namespace ${explicit} contradicts the overlay at ${input.dir}, which ${snapshot.xattrNamespace === 'user' ? 'has' : 'lacks'} userxattr`,
+        );
+      }
+      return { ...command.options, upper: snapshot.upperdir, lowers: snapshot.lowers, xattrNamespace: snapshot.xattrNamespace };
+    }
+  }
+}
+
+function readMountsFile(file: string): ReturnType<typeof parseMountsDocument> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw ioError('read the mounts file', file, err);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new OverlaydiffError('E_USAGE', `${file}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { path: file, cause: err });
+  }
+  try {
+    return parseMountsDocument(json);
+  } catch (err) {
+    if (err instanceof OverlaydiffError) throw new OverlaydiffError(err.code, `${file}: ${err.message}`, { path: file, cause: err });
+    throw err;
+  }
+}
+
+/** Resolves the snapshot and runs the diff; the layer goes to `outputPath` or to stdout. */
+export async function runDiff(command: DiffCommand, signal: AbortSignal, environment: ResolveEnvironment = {}): Promise<LayerDescriptor> {
+  const options = resolveDiffOptions(command, environment);
+  return diff({ ...options, output: command.outputPath ?? process.stdout, signal });
 }
 
 /** The descriptor for people, or as JSON. */
@@ -95,6 +210,11 @@ export function formatDescriptor(descriptor: LayerDescriptor, json: boolean): st
 function wholeNumber(what: string, text: string): number {
   if (!/^\d+$/.test(text)) throw usage(`${what} must be a whole number, not ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+function nonEmptyValue(flag: string, value: string): string {
+  if (value === '') throw usage(`${flag} needs a value`);
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
