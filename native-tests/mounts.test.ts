@@ -11,8 +11,9 @@ import type { Mount } from '../src/mounts/containerd-mounts.js';
 import { snapshotAtMountpoint } from '../src/mounts/mountinfo.js';
 import type { XattrNamespace } from '../src/types.js';
 import { expectSameTree, listTar, memberNames } from './harness/layer.js';
-import { REPO, Scenario, namespaceOf, type Mode } from './harness/overlay.js';
+import { REPO, Scenario, namespaceOf } from './harness/overlay.js';
 import { forModes } from './harness/preflight.js';
+import { useScenarios } from './harness/scenarios.js';
 
 const CLI = process.env['OVERLAYDIFF_CLI'] ?? join(REPO, 'dist/cli/main.js');
 
@@ -20,11 +21,7 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
-function scenario(mode: Mode, lowers: number): Scenario {
-  const s = new Scenario(mode, lowers);
-  cleanups.push(() => s.cleanup());
-  return s;
-}
+const scenario = useScenarios();
 
 // overlayfs lowerdir=/upperdir= escaping: a backslash before ':', ',' and '\' (ovl_unescape).
 const escapeLayer = (path: string): string => path.replace(/[\\:,]/g, '\\$&');

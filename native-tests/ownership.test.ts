@@ -1,18 +1,14 @@
 // Ownership seen from a user namespace: unmapped owners are reported, whiteouts stay 0:0.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listTar } from './harness/layer.js';
-import { Scenario } from './harness/overlay.js';
 import { canRun } from './harness/preflight.js';
+import { useScenarios } from './harness/scenarios.js';
 
-const scenarios: Scenario[] = [];
-afterEach(() => {
-  for (const s of scenarios.splice(0)) s.cleanup();
-});
+const scenario = useScenarios();
 
 describe('owners under user namespaces', () => {
   it.runIf(canRun('user'))('reports owners the namespace cannot map, and writes whiteouts as 0:0', () => {
-    const s = new Scenario('user');
-    scenarios.push(s);
+    const s = scenario('user');
     s.prepare('touch $L0/gone; chown 1234:1234 $L0/gone');
     s.change('rm gone; echo mine > mine');
     // A file owned by an id outside the namespace's map, as left by another tool.
@@ -27,8 +23,7 @@ describe('owners under user namespaces', () => {
   });
 
   it.runIf(canRun('trusted'))('sees every owner as real in the initial namespace', () => {
-    const s = new Scenario('trusted');
-    scenarios.push(s);
+    const s = scenario('trusted');
     s.prepare('echo theirs > $U/theirs; chown 1000:1000 $U/theirs');
     const r = s.diff();
     expect(r.descriptor?.stats['unmappedOwners']).toBe(0);

@@ -1,19 +1,11 @@
 // The kernel is the ground truth: changes made through a real merged view, diffed, applied onto the
 // lowers' merged view by an independent applier, must reproduce the snapshot's merged view.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectNoPrivateXattrs, expectSameTree, expectWellFormedWhiteouts, listTar } from './harness/layer.js';
-import { Scenario, type Mode } from './harness/overlay.js';
 import { canRun } from './harness/preflight.js';
+import { useScenarios } from './harness/scenarios.js';
 
-const scenarios: Scenario[] = [];
-function scenario(mode: Mode, lowers = 1): Scenario {
-  const s = new Scenario(mode, lowers);
-  scenarios.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of scenarios.splice(0)) s.cleanup();
-});
+const scenario = useScenarios();
 
 describe.each(['trusted', 'user'] as const)('round trip on a %s overlay', (mode) => {
   it.runIf(canRun(mode))('reproduces a mixed change set: edits, deletes, replaced dirs, links, fifos, odd names', () => {

@@ -1,18 +1,10 @@
 // Squashing several uppers: the layer equals the diff of their merged view against the lowers.
-import { afterEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { expectSameTree, expectWellFormedWhiteouts, listTar } from './harness/layer.js';
-import { Scenario, type Mode } from './harness/overlay.js';
 import { forModes } from './harness/preflight.js';
+import { useScenarios } from './harness/scenarios.js';
 
-const scenarios: Scenario[] = [];
-afterEach(() => {
-  for (const s of scenarios.splice(0)) s.cleanup();
-});
-function scenario(mode: Mode, lowers: number): Scenario {
-  const s = new Scenario(mode, lowers);
-  scenarios.push(s);
-  return s;
-}
+const scenario = useScenarios();
 
 describe('squash of two uppers', () => {
   forModes(['trusted', 'user'] as const, '%s: a delete-then-recreate, a change undone and a whiteout of a squashed file', (mode) => {

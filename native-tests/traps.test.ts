@@ -3,20 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectNoPrivateXattrs, expectSameTree, expectWellFormedWhiteouts, listTar, memberNames } from './harness/layer.js';
-import { Scenario, type Mode } from './harness/overlay.js';
+import type { Mode, Scenario } from './harness/overlay.js';
 import { canRun, forModes } from './harness/preflight.js';
+import { useScenarios } from './harness/scenarios.js';
 
-const scenarios: Scenario[] = [];
-function scenario(mode: Mode, lowers = 1): Scenario {
-  const s = new Scenario(mode, lowers);
-  scenarios.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of scenarios.splice(0)) s.cleanup();
-});
+const scenario = useScenarios();
 
 const setxattr = (path: string, name: string, value: string): string =>
   `python3 -c 'import os,sys; os.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].encode())' ${path} ${name} ${value}`;
