@@ -55,9 +55,11 @@ export function createExcludeFilter(patterns: readonly string[]): ExcludeFilter 
   // its own, as picomatch sees a path, because rewriting patterns to cover subtrees is not exact:
   // picomatch's 'x/**' matches 'x' for 'var/cache/**' but not for 'bad-*/**', and a regex
   // '^(?:p)(?:/.*)?$' would let '!(keep)' exclude 'keep/x' (its lookahead sees past the prefix).
+  // The 's' flag: picomatch builds '**' from '.', which without it skips a segment holding a
+  // newline, CR, U+2028 or U+2029 (legal in file names), so '**/*.log' would miss 'a\nb/c.log'.
   const neverMatches = /(?!)/;
-  const entryRe = anyEntry.length === 0 ? neverMatches : new RegExp(anyEntry.join('|'));
-  const directoryRe = directoryOnly.length === 0 ? entryRe : new RegExp([...anyEntry, ...directoryOnly].join('|'));
+  const entryRe = anyEntry.length === 0 ? neverMatches : new RegExp(anyEntry.join('|'), 's');
+  const directoryRe = directoryOnly.length === 0 ? entryRe : new RegExp([...anyEntry, ...directoryOnly].join('|'), 's');
   return (relativePath, isDirectory = false) => {
     const text = toMatchText(relativePath);
     for (let slash = text.indexOf('/'); slash !== -1; slash = text.indexOf('/', slash + 1)) {
