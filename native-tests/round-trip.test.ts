@@ -1,8 +1,8 @@
 // The kernel is the ground truth: changes made through a real merged view, diffed, applied onto the
 // lowers' merged view by an independent applier, must reproduce the snapshot's merged view.
 import { describe, expect, it } from 'vitest';
-import { expectNoPrivateXattrs, expectSameTree, expectWellFormedWhiteouts, listTar } from './harness/layer.js';
-import { canRun } from './harness/preflight.js';
+import { expectNoPrivateXattrs, expectSameTree, expectWellFormedWhiteouts, listTar, memberNames } from './harness/layer.js';
+import { canRun, forModes } from './harness/preflight.js';
 import { useScenarios } from './harness/scenarios.js';
 
 const scenario = useScenarios();
@@ -66,5 +66,16 @@ describe.each(['trusted', 'user'] as const)('round trip on a %s overlay', (mode)
     expect(names).toContain('a/.wh.f');
     expect(names).toContain('o/.wh.new');
     expect(names).not.toContain('o/.wh.old'); // hidden by the opaque L1/o
+  });
+});
+
+describe('excluded paths', () => {
+  forModes(['trusted', 'user'] as const, '%s: an excluded path is neither emitted nor whited out, with its subtree', (mode) => {
+    const s = scenario(mode);
+    s.prepare('mkdir -p $L0/cache/sub $L0/logs; echo c > $L0/cache/sub/old; echo l > $L0/logs/a.log; echo k > $L0/keep');
+    s.change('rm cache/sub/old; echo n > cache/new; rm logs/a.log; echo b > logs/b.log; echo t > logs/b.txt; rm keep');
+    const r = s.diff(['--exclude', 'cache', '--exclude', 'logs/*.log']);
+    expect(r.code).toBe(0);
+    expect(memberNames(r.layer)).toEqual(['.wh.keep', 'logs/', 'logs/b.txt']);
   });
 });
