@@ -1,29 +1,21 @@
-// Detects overlay features whose upper entries do not carry the whole truth (redirect, metacopy, index).
+// Detects overlay state whose meaning the differ cannot resolve from the upper entry.
 import { OverlaydiffError, displayPath } from '../errors.js';
 import type { FsEntry } from '../types.js';
-import { findXattr, type Dialect, type OverlayAttr } from './namespace.js';
-
-const EXPLANATIONS: ReadonlyArray<readonly [OverlayAttr, string]> = [
-  ['redirect', 'a non-directory renamed with redirect_dir=on without metacopy'],
-];
+import { findXattr, type Dialect } from './namespace.js';
 
 /**
- * Throws E_UNSUPPORTED_OVERLAY when the entry carries redirect or index state in the mount's
- * namespace that the differ does not resolve: diffing it would produce a silently wrong layer.
- * (A renamed directory's content is read from its origin by the walk, and a metacopy file's
- * redirect only names its data origin, which the differ reads.)
+ * Throws E_UNSUPPORTED_OVERLAY for a non-directory carrying `<ns>.overlay.redirect` without
+ * metacopy: nothing tells where its content is, and a guess would be a silently wrong layer.
+ * (A renamed directory's content is read from its origin by the walk, a metacopy file's redirect
+ * names its data origin, and index=on copy-ups are linked to their aliases.)
  */
 export function assertNoUnsupportedFeature(entry: FsEntry, dialect: Dialect): void {
-  const resolved = entry.stat.type === 'dir' || findXattr(entry.xattrs, dialect.xattr('metacopy')) !== undefined;
-  for (const [attr, why] of EXPLANATIONS) {
-    if (attr === 'redirect' && resolved) continue;
-    if (findXattr(entry.xattrs, dialect.xattr(attr)) === undefined) continue;
-    throw new OverlaydiffError(
-      'E_UNSUPPORTED_OVERLAY',
-      `${displayPath(entry.absPath)}: ${dialect.namespace}.overlay.${attr} is set (${why}); ` +
-        `this layer cannot be diffed from the upperdir alone. Create the snapshot on a mount without ` +
-        `redirect_dir, metacopy and index.`,
-      { path: entry.absPath },
-    );
-  }
+  if (entry.stat.type === 'dir' || findXattr(entry.xattrs, dialect.xattr('redirect')) === undefined) return;
+  if (findXattr(entry.xattrs, dialect.xattr('metacopy')) !== undefined) return;
+  throw new OverlaydiffError(
+    'E_UNSUPPORTED_OVERLAY',
+    `${displayPath(entry.absPath)}: ${dialect.namespace}.overlay.redirect is set on a non-directory without ` +
+      `metacopy; its content cannot be located from the upperdir`,
+    { path: entry.absPath },
+  );
 }

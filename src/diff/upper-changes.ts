@@ -17,11 +17,6 @@ interface UpperDir {
   readonly hidesLowers: boolean;
 }
 
-/**
- * Yields the changes of the upper stack (topmost first; one upperdir, or several to squash)
- * above `lowers`, in canonical walk order. The lowers are consulted only at upper paths (cost
- * grows with the change, not the image), and never below an upper directory that hides them.
- */
 export interface ChangeOptions {
   readonly dialect: Dialect;
   readonly stats: Pick<DiffStats, 'socketsSkipped'>;
@@ -30,6 +25,11 @@ export interface ChangeOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Yields the changes of the upper stack (topmost first; one upperdir, or several to squash)
+ * above `lowers`, in canonical walk order. The lowers are consulted only at upper paths (cost
+ * grows with the change, not the image), and never below an upper directory that hides them.
+ */
 export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLowers, options: ChangeOptions): AsyncGenerator<Change> {
   const { dialect, stats, exclude, signal } = options;
   const ancestors: UpperDir[] = [];
