@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'E_FILE_CHANGED'
   | 'E_UNSUPPORTED_OVERLAY'
   | 'E_UNREPRESENTABLE'
-  | 'E_ABORTED';
+  | 'E_ABORTED'
+  | 'E_BAD_ARCHIVE';
 
 export class OverlaydiffError extends Error {
   readonly code: ErrorCode;

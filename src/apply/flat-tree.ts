@@ -1,0 +1,157 @@
+// The in-memory result of applying layers in order, modelled as inodes so hardlinks survive (pure).
+import { WH_OPAQUE, WH_PREFIX, isWhiteoutName } from '../classify/whiteout.js';
+import { OverlaydiffError, displayPath } from '../errors.js';
+import type { DataSource, TarEntry } from '../types.js';
+
+/** One member of a layer, with where its data was stored (regular files with data only). */
+export interface LayerMember {
+  readonly entry: TarEntry;
+  readonly data?: DataSource;
+}
+
+/** A file's identity: every name of a hardlink set points at the same Inode. */
+interface Inode {
+  readonly entry: TarEntry;
+  readonly data?: DataSource;
+}
+
+interface Node {
+  inode: Inode;
+  /** Directories only, keyed by the name's bytes as a latin1 string. */
+  children?: Map<string, Node>;
+}
+
+const SLASH = 0x2f;
+const ROOT_ENTRY: TarEntry = { path: Buffer.alloc(0), type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0n, size: 0n, devMajor: 0, devMinor: 0, xattrs: [] };
+
+/**
+ * The tree that applying layers bottom first produces, as the OCI spec defines it: in each layer,
+ * whiteouts and opaque markers act on what the layers below left (never on the layer's own
+ * entries, whatever the tar order), then entries replace what is at their path. A hardlink names
+ * the inode its target has at that moment, so deleting or replacing the target later keeps the
+ * link's content (go-containerregistry #977, #2002); opaque markers hide lower content (#2372).
+ */
+export class FlatTree {
+  readonly #root: Node = { inode: { entry: ROOT_ENTRY }, children: new Map() };
+
+  /** Applies one layer's members, given in tar order. */
+  applyLayer(members: readonly LayerMember[]): void {
+    const entries: LayerMember[] = [];
+    for (const member of members) {
+      const { parent, name } = split(member.entry.path);
+      if (name.equals(WH_OPAQUE)) this.#clear(parent);
+      else if (isWhiteoutName(name)) this.#remove(join(parent, name.subarray(WH_PREFIX.length)), member.entry.path);
+      else entries.push(member);
+    }
+    for (const member of entries) this.#put(member);
+  }
+
+  /**
+   * The flattened layer's members in canonical order (depth first, names by bytes): the first
+   * name of each inode carries the data, later names link to that first name (no chains).
+   */
+  *members(): Generator<TarEntry> {
+    const firstNames = new Map<Inode, Buffer>();
+    const stack: { path: Buffer; node: Node }[] = [{ path: Buffer.alloc(0), node: this.#root }];
+    while (stack.length > 0) {
+      const { path, node } = stack.pop()!;
+      const children = [...(node.children ?? new Map<string, Node>()).entries()];
+      children.sort(([a], [b]) => Buffer.compare(Buffer.from(b, 'latin1'), Buffer.from(a, 'latin1')));
+      // Pushed largest first so the smallest name is visited first.
+      for (const [key, child] of children) stack.push({ path: join(path, Buffer.from(key, 'latin1')), node: child });
+      if (path.length === 0) continue;
+      const entry = node.inode.entry;
+      if (node.children !== undefined) {
+        yield { ...entry, path };
+        continue;
+      }
+      const first = firstNames.get(node.inode);
+      if (first !== undefined) {
+        yield { ...entry, path, type: 'hardlink', size: 0n, linkTarget: first, xattrs: [] };
+        continue;
+      }
+      firstNames.set(node.inode, path);
+      yield node.inode.data === undefined ? { ...entry, path } : { ...entry, path, source: node.inode.data };
+    }
+  }
+
+  #put({ entry, data }: LayerMember): void {
+    const { parent, name } = split(entry.path);
+    const dir = this.#ensureDir(parent);
+    const key = name.toString('latin1');
+    const existing = dir.children!.get(key);
+    if (entry.type === 'dir') {
+      // An existing directory keeps its content; only its metadata changes.
+      if (existing?.children !== undefined) existing.inode = { entry };
+      else dir.children!.set(key, { inode: { entry }, children: new Map() });
+      return;
+    }
+    if (entry.type === 'hardlink') {
+      const target = this.#find(entry.linkTarget ?? Buffer.alloc(0));
+      if (target === undefined || target.children !== undefined) {
+        throw new OverlaydiffError(
+          'E_BAD_ARCHIVE',
+          `${displayPath(entry.path)}: hardlink to ${displayPath(entry.linkTarget ?? Buffer.alloc(0))}, which is not a file at that point`,
+          { path: entry.path },
+        );
+      }
+      dir.children!.set(key, { inode: target.inode });
+      return;
+    }
+    dir.children!.set(key, { inode: data === undefined ? { entry } : { entry, data } });
+  }
+
+  // The directory at `path`, creating missing parents (and replacing non-directories) as extraction does.
+  #ensureDir(path: Buffer): Node {
+    let node = this.#root;
+    for (const name of components(path)) {
+      const key = name.toString('latin1');
+      let child = node.children!.get(key);
+      if (child?.children === undefined) {
+        child = { inode: { entry: { ...ROOT_ENTRY, path: name } }, children: new Map() };
+        node.children!.set(key, child);
+      }
+      node = child;
+    }
+    return node;
+  }
+
+  #find(path: Buffer): Node | undefined {
+    let node: Node | undefined = this.#root;
+    for (const name of components(path)) node = node?.children?.get(name.toString('latin1'));
+    return node;
+  }
+
+  #clear(dir: Buffer): void {
+    this.#find(dir)?.children?.clear();
+  }
+
+  #remove(path: Buffer, whiteout: Buffer): void {
+    const { parent, name } = split(path);
+    if (name.length === 0) throw new OverlaydiffError('E_BAD_ARCHIVE', `${displayPath(whiteout)}: whiteout with an empty name`, { path: whiteout });
+    this.#find(parent)?.children?.delete(name.toString('latin1'));
+  }
+}
+
+function components(path: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path[i] === SLASH) {
+      const part = path.subarray(start, i);
+      if (part.length > 0 && !(part.length === 1 && part[0] === 0x2e)) parts.push(part);
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+function split(path: Buffer): { parent: Buffer; name: Buffer } {
+  const parts = components(path);
+  const name = parts.pop() ?? Buffer.alloc(0);
+  return { parent: Buffer.from(parts.map((p) => p.toString('latin1')).join('/'), 'latin1'), name };
+}
+
+function join(dir: Buffer, name: Buffer): Buffer {
+  return dir.length === 0 ? name : Buffer.concat([dir, Buffer.from('/'), name]);
+}
