@@ -3,22 +3,22 @@ import type { DataSource, TarEntry, TarEntryType } from '../types.js';
 import { FlatTree, type LayerMember } from './flat-tree.js';
 
 let nextIno = 1n;
-function member(path: string, type: TarEntryType = 'file', extra: Partial<TarEntry> = {}): LayerMember {
+function member(path: string, type: TarEntryType = 'file', extra: Partial<TarEntry> = {}): LayerMember<DataSource> {
   const entry: TarEntry = { path: Buffer.from(path), type, mode: 0o644, uid: 0, gid: 0, mtime: 0n, size: 0n, devMajor: 0, devMinor: 0, xattrs: [], ...extra };
   if (type !== 'file') return { entry };
-  const data: DataSource = { absPath: Buffer.from(`/store/${path}-${nextIno}`), dev: 1n, ino: nextIno++ };
-  return { entry: { ...entry, size: 1n }, data };
+  const content: DataSource = { absPath: Buffer.from(`/store/${path}-${nextIno}`), dev: 1n, ino: nextIno++ };
+  return { entry: { ...entry, size: 1n }, content };
 }
-const link = (path: string, target: string): LayerMember => member(path, 'hardlink', { linkTarget: Buffer.from(target) });
+const link = (path: string, target: string): LayerMember<DataSource> => member(path, 'hardlink', { linkTarget: Buffer.from(target) });
 
-function flatten(...layers: LayerMember[][]): { path: string; type: string; link?: string; data?: string }[] {
-  const tree = new FlatTree();
+function flatten(...layers: LayerMember<DataSource>[][]): { path: string; type: string; link?: string; data?: string }[] {
+  const tree = new FlatTree<DataSource>();
   for (const layer of layers) tree.applyLayer(layer);
-  return [...tree.members()].map((m) => ({
+  return [...tree.members()].map(({ entry: m, content }) => ({
     path: m.path.toString(),
     type: m.type,
     ...(m.linkTarget && m.type === 'hardlink' ? { link: m.linkTarget.toString() } : {}),
-    ...(m.source ? { data: m.source.absPath.toString() } : {}),
+    ...(content ? { data: content.absPath.toString() } : {}),
   }));
 }
 
@@ -26,7 +26,7 @@ describe('FlatTree', () => {
   it('keeps a hardlink’s content when a later layer deletes its target (go-containerregistry #977)', () => {
     const a = member('a');
     const out = flatten([a, link('b', 'a')], [member('.wh.a')]);
-    expect(out).toEqual([{ path: 'b', type: 'file', data: a.data!.absPath.toString() }]);
+    expect(out).toEqual([{ path: 'b', type: 'file', data: a.content!.absPath.toString() }]);
   });
 
   it('keeps the old content for a link whose target is overwritten later (#2002)', () => {
@@ -34,8 +34,8 @@ describe('FlatTree', () => {
     const a2 = member('a');
     const out = flatten([a1, link('b', 'a')], [a2]);
     expect(out).toEqual([
-      { path: 'a', type: 'file', data: a2.data!.absPath.toString() },
-      { path: 'b', type: 'file', data: a1.data!.absPath.toString() },
+      { path: 'a', type: 'file', data: a2.content!.absPath.toString() },
+      { path: 'b', type: 'file', data: a1.content!.absPath.toString() },
     ]);
   });
 
@@ -51,7 +51,7 @@ describe('FlatTree', () => {
     const f = member('f');
     const out = flatten([f], [link('z', 'f'), link('a', 'z')]);
     expect(out).toEqual([
-      { path: 'a', type: 'file', data: f.data!.absPath.toString() },
+      { path: 'a', type: 'file', data: f.content!.absPath.toString() },
       { path: 'f', type: 'hardlink', link: 'a' },
       { path: 'z', type: 'hardlink', link: 'a' },
     ]);

@@ -1,24 +1,24 @@
 // The in-memory result of applying layers in order, modelled as inodes so hardlinks survive (pure).
 import { WH_OPAQUE, WH_PREFIX, isWhiteoutName } from '../classify/whiteout.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
-import type { DataSource, TarEntry } from '../types.js';
+import type { TarEntry } from '../types.js';
 
-/** One member of a layer, with where its data was stored (regular files with data only). */
-export interface LayerMember {
+/** One member of a layer, with a reference to its data (`C`: where it is stored, or its hash). */
+export interface LayerMember<C> {
   readonly entry: TarEntry;
-  readonly data?: DataSource;
+  readonly content?: C;
 }
 
 /** A file's identity: every name of a hardlink set points at the same Inode. */
-interface Inode {
+interface Inode<C> {
   readonly entry: TarEntry;
-  readonly data?: DataSource;
+  readonly content?: C;
 }
 
-interface Node {
-  inode: Inode;
+interface Node<C> {
+  inode: Inode<C>;
   /** Directories only, keyed by the name's bytes as a latin1 string. */
-  children?: Map<string, Node>;
+  children?: Map<string, Node<C>>;
 }
 
 const SLASH = 0x2f;
@@ -31,12 +31,12 @@ const ROOT_ENTRY: TarEntry = { path: Buffer.alloc(0), type: 'dir', mode: 0o755, 
  * the inode its target has at that moment, so deleting or replacing the target later keeps the
  * link's content (go-containerregistry #977, #2002); opaque markers hide lower content (#2372).
  */
-export class FlatTree {
-  readonly #root: Node = { inode: { entry: ROOT_ENTRY }, children: new Map() };
+export class FlatTree<C> {
+  readonly #root: Node<C> = { inode: { entry: ROOT_ENTRY }, children: new Map() };
 
   /** Applies one layer's members, given in tar order. */
-  applyLayer(members: readonly LayerMember[]): void {
-    const entries: LayerMember[] = [];
+  applyLayer(members: Iterable<LayerMember<C>>): void {
+    const entries: LayerMember<C>[] = [];
     for (const member of members) {
       const { parent, name } = split(member.entry.path);
       if (name.equals(WH_OPAQUE)) this.#clear(parent);
@@ -50,32 +50,33 @@ export class FlatTree {
    * The flattened layer's members in canonical order (depth first, names by bytes): the first
    * name of each inode carries the data, later names link to that first name (no chains).
    */
-  *members(): Generator<TarEntry> {
-    const firstNames = new Map<Inode, Buffer>();
-    const stack: { path: Buffer; node: Node }[] = [{ path: Buffer.alloc(0), node: this.#root }];
+  *members(): Generator<LayerMember<C>> {
+    const firstNames = new Map<Inode<C>, Buffer>();
+    const stack: { path: Buffer; node: Node<C> }[] = [{ path: Buffer.alloc(0), node: this.#root }];
     while (stack.length > 0) {
       const { path, node } = stack.pop()!;
-      const children = [...(node.children ?? new Map<string, Node>()).entries()];
+      const children = [...(node.children ?? new Map<string, Node<C>>()).entries()];
       children.sort(([a], [b]) => Buffer.compare(Buffer.from(b, 'latin1'), Buffer.from(a, 'latin1')));
       // Pushed largest first so the smallest name is visited first.
       for (const [key, child] of children) stack.push({ path: join(path, Buffer.from(key, 'latin1')), node: child });
       if (path.length === 0) continue;
       const entry = node.inode.entry;
       if (node.children !== undefined) {
-        yield { ...entry, path };
+        yield { entry: { ...entry, path } };
         continue;
       }
       const first = firstNames.get(node.inode);
       if (first !== undefined) {
-        yield { ...entry, path, type: 'hardlink', size: 0n, linkTarget: first, xattrs: [] };
+        yield { entry: { ...entry, path, type: 'hardlink', size: 0n, linkTarget: first, xattrs: [] } };
         continue;
       }
       firstNames.set(node.inode, path);
-      yield node.inode.data === undefined ? { ...entry, path } : { ...entry, path, source: node.inode.data };
+      const content = node.inode.content;
+      yield content === undefined ? { entry: { ...entry, path } } : { entry: { ...entry, path }, content };
     }
   }
 
-  #put({ entry, data }: LayerMember): void {
+  #put({ entry, content }: LayerMember<C>): void {
     const { parent, name } = split(entry.path);
     const dir = this.#ensureDir(parent);
     const key = name.toString('latin1');
@@ -98,11 +99,11 @@ export class FlatTree {
       dir.children!.set(key, { inode: target.inode });
       return;
     }
-    dir.children!.set(key, { inode: data === undefined ? { entry } : { entry, data } });
+    dir.children!.set(key, { inode: content === undefined ? { entry } : { entry, content } });
   }
 
   // The directory at `path`, creating missing parents (and replacing non-directories) as extraction does.
-  #ensureDir(path: Buffer): Node {
+  #ensureDir(path: Buffer): Node<C> {
     let node = this.#root;
     for (const name of components(path)) {
       const key = name.toString('latin1');
@@ -116,8 +117,8 @@ export class FlatTree {
     return node;
   }
 
-  #find(path: Buffer): Node | undefined {
-    let node: Node | undefined = this.#root;
+  #find(path: Buffer): Node<C> | undefined {
+    let node: Node<C> | undefined = this.#root;
     for (const name of components(path)) node = node?.children?.get(name.toString('latin1'));
     return node;
   }
