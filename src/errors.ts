@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'E_UNSUPPORTED_OVERLAY'
   | 'E_UNREPRESENTABLE'
   | 'E_ABORTED'
-  | 'E_BAD_ARCHIVE';
+  | 'E_BAD_ARCHIVE'
+  | 'E_UNSAFE_PATH';
 
 export class OverlaydiffError extends Error {
   readonly code: ErrorCode;

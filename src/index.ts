@@ -1,6 +1,7 @@
 // Public API of overlaydiff.
 export { diff } from './diff/diff.js';
 export * from './diff/diff-mounts.js';
+export { apply, type ApplyFormat, type ApplyOptions, type ApplyResult } from './apply/apply.js';
 export { OverlaydiffError, displayPath, type ErrorCode } from './errors.js';
 export { MEDIA_TYPE_TAR } from './blob/compress.js';
 export type {

@@ -5,11 +5,13 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { OverlaydiffError } from '../errors.js';
 import { DIFF_USAGE, formatDescriptor, parseDiffArgs, runDiff } from './diff-command.js';
+import { runApplyCommand } from './apply-command.js';
 
 const USAGE = `usage: overlaydiff <command> [options]
 
 commands:
   diff      write the OCI layer for an overlay upperdir (see: overlaydiff diff --help)
+  apply     apply an OCI layer to a directory, plain or as an overlay lower (see: overlaydiff apply --help)
 
 options:
   --help      show this help
@@ -29,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return 0;
     }
+    if (command === 'apply') return await runApplyCommand(rest);
     if (command !== 'diff') throw new OverlaydiffError('E_USAGE', `unknown command ${JSON.stringify(command)}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(DIFF_USAGE);

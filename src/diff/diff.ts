@@ -1,9 +1,9 @@
 // diff = walk → classify → layer → tar → blob: streams one OCI layer for an overlay upperdir.
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createCompressor, mediaTypeFor } from '../blob/compress.js';
 import { DigestTap } from '../blob/digest.js';
+import { writeTo } from '../blob/write-to.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
 import { unmappedOwnerIds } from '../fsio/user-namespace.js';
 import { buildLayer } from '../layer/build-layer.js';
@@ -61,21 +61,5 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescript
     diffID: diffTap.digest,
     annotations: { 'containerd.io/uncompressed': diffTap.digest },
     stats,
-  };
-}
-
-// Writes to a stream we do not own: respects backpressure, ends it on success, never destroys it.
-function writeTo(out: Writable): (source: AsyncIterable<Buffer>) => Promise<void> {
-  return async (source) => {
-    for await (const chunk of source) {
-      if (!out.write(chunk)) await once(out, 'drain');
-    }
-    await new Promise<void>((resolve, reject) => {
-      out.once('error', reject);
-      out.end(() => {
-        out.off('error', reject);
-        resolve();
-      });
-    });
   };
 }

@@ -1,0 +1,89 @@
+// Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
+import { createReadStream, openSync } from 'node:fs';
+import { OverlaydiffError, displayPath, ioError } from '../errors.js';
+import { readTar } from '../tar/reader.js';
+import type { XattrNamespace } from '../types.js';
+import { Applier, type ApplyCounts, type ApplyFormat } from './applier.js';
+import { layerTar, newLayerHashes } from './layer-stream.js';
+
+export type { ApplyFormat } from './applier.js';
+
+export interface ApplyOptions {
+  /**
+   * 'plain': whiteouts delete, opaque markers empty their directory's lower content.
+   * 'overlay': the same, and the result is an overlay lower: whiteouts become char 0:0 devices,
+   * opaque directories get `<ns>.overlay.opaque=y`. Default: 'plain'.
+   */
+  format?: ApplyFormat;
+  /** The namespace of the opaque xattr in overlay format (`user` for a `userxattr` mount). Default: 'trusted'. */
+  xattrNamespace?: XattrNamespace;
+  /**
+   * Apply the members' owners. Default: when running as uid 0, with ids the user namespace
+   * cannot map counted in `ownershipSkipped`; true makes every chown failure an error.
+   */
+  sameOwner?: boolean;
+  /** Expected `sha256:<hex>` of the uncompressed tar; a mismatch is E_BAD_ARCHIVE. */
+  diffID?: string;
+  signal?: AbortSignal;
+}
+
+export interface ApplyResult extends Omit<ApplyCounts, 'mknodCalls'> {
+  /** sha256 of the uncompressed tar. */
+  diffID: string;
+  /** sha256 of the blob as read. */
+  digest: string;
+  compression: 'none' | 'gzip';
+  /** mknod(1) processes run (devices, fifos, overlay whiteouts). */
+  mknodCalls: number;
+}
+
+const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Applies `layer` (a file path or the blob's bytes) to the directory `dir`, member by member in
+ * archive order, and reads the blob to its end. Nothing is written outside `dir` (see
+ * RootedTree). Directory modes and mtimes are set after all members. The diffID is checked after
+ * the tree is written: on a mismatch the caller must discard `dir`.
+ */
+export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const expected = options.diffID;
+  if (expected !== undefined && !DIGEST_PATTERN.test(expected)) {
+    throw new OverlaydiffError('E_USAGE', `diffID must be sha256:<64 hex digits>, not ${JSON.stringify(expected)}`);
+  }
+  const applier = new Applier(dir, {
+    format: options.format ?? 'plain',
+    xattrNamespace: options.xattrNamespace ?? 'trusted',
+    sameOwner: options.sameOwner,
+  });
+  const blob = typeof layer === 'string' ? openLayer(layer) : layer;
+  const hashes = newLayerHashes();
+  try {
+    for await (const { entry, body } of readTar(layerTar(blob, hashes))) {
+      options.signal?.throwIfAborted();
+      await applier.member(entry, body);
+    }
+    applier.finish();
+  } finally {
+    applier.close();
+  }
+  const diffID = `sha256:${hashes.tar.digest('hex')}`;
+  const digest = `sha256:${hashes.blob.digest('hex')}`;
+  if (expected !== undefined && expected !== diffID) {
+    throw new OverlaydiffError(
+      'E_BAD_ARCHIVE',
+      `${displayPath(dir)}: the layer's diffID is ${diffID}, not the expected ${expected}; the tree was already written and must be discarded`,
+      { path: dir },
+    );
+  }
+  return { ...applier.counts, diffID, digest, compression: hashes.compression };
+}
+
+function openLayer(path: string): AsyncIterable<Buffer> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw ioError('open the layer', path, err);
+  }
+  return createReadStream('', { fd, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+}

@@ -1,0 +1,90 @@
+// flatten: applies layers bottom first in memory (inodes, not paths) and writes one canonical layer.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestTap } from '../blob/digest.js';
+import { writeTo } from '../blob/write-to.js';
+import { OverlaydiffError, ioError } from '../errors.js';
+import { writeAtomically } from '../fsio/atomic-write.js';
+import { readTar } from '../tar/reader.js';
+import { writeTar } from '../tar/writer.js';
+import type { DataSource } from '../types.js';
+import { FlatTree, type LayerMember } from './flat-tree.js';
+import { layerTar } from './layer-stream.js';
+
+export interface FlattenOptions {
+  /** Layer blobs (tar or tar+gzip), bottom layer first. */
+  layers: readonly string[];
+  /** A file path (written atomically) or a Writable. */
+  output: string | Writable;
+  /** Where file data is staged while layers are read. Default: the OS temp dir. */
+  tempDir?: string;
+  signal?: AbortSignal;
+}
+
+export interface FlattenResult {
+  /** sha256 of the flattened tar (it is uncompressed, so this is also its blob digest). */
+  diffID: string;
+  size: number;
+  entries: number;
+}
+
+/**
+ * Writes the single layer equal to applying `layers` in order: no whiteouts, canonical order,
+ * every hardlink after its target and pointing at the first name. File data is staged in a
+ * temporary directory (removed afterwards), so memory holds metadata only.
+ */
+export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
+  for (const layer of options.layers) assertReadableFile(layer);
+  const stage = mkdtempSync(join(options.tempDir ?? tmpdir(), 'overlaydiff-flatten-'));
+  try {
+    const tree = new FlatTree<DataSource>();
+    let staged = 0;
+    for (const layer of options.layers) {
+      const members: LayerMember<DataSource>[] = [];
+      const hashes = { blob: createHash('sha256'), tar: createHash('sha256'), compression: 'none' as const };
+      for await (const { entry, body } of readTar(layerTar(createReadStream(layer, { highWaterMark: 1 << 20 }), hashes))) {
+        options.signal?.throwIfAborted();
+        if (entry.type !== 'file' || entry.size === 0n) {
+          members.push({ entry });
+          continue;
+        }
+        members.push({ entry, content: await stageData(body, join(stage, String(staged++))) });
+      }
+      tree.applyLayer(members);
+    }
+    const write = (out: Writable): Promise<FlattenResult> => writeFlat(tree, out, options.signal);
+    return typeof options.output === 'string' ? await writeAtomically(options.output, write) : await write(options.output);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+async function writeFlat(tree: FlatTree<DataSource>, out: Writable, signal?: AbortSignal): Promise<FlattenResult> {
+  let entries = 0;
+  async function* members() {
+    for (const { entry, content } of tree.members()) yield content === undefined ? entry : { ...entry, source: content };
+  }
+  const tap = new DigestTap();
+  await pipeline(writeTar(members(), () => entries++, signal), tap, writeTo(out), signal === undefined ? {} : { signal });
+  return { diffID: tap.digest, size: tap.size, entries };
+}
+
+function assertReadableFile(path: string): void {
+  try {
+    if (statSync(path).isFile()) return;
+  } catch (err) {
+    throw ioError('read layer', path, err);
+  }
+  throw new OverlaydiffError('E_USAGE', `${path}: layer is not a regular file`, { path });
+}
+
+// Copies one member's data to a staging file and returns its identity for the tar writer's checks.
+async function stageData(body: AsyncIterable<Buffer>, path: string): Promise<DataSource> {
+  await pipeline(body, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  const st = statSync(path, { bigint: true });
+  return { absPath: Buffer.from(path), dev: st.dev, ino: st.ino };
+}

@@ -1,0 +1,84 @@
+// Turns a layer blob (tar or tar+gzip, detected from its magic bytes) into tar bytes, hashing both.
+import { createHash, type Hash } from 'node:crypto';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { OverlaydiffError } from '../errors.js';
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const MAGIC_LENGTH = 4;
+
+/** Hashes of the blob as read (`digest`) and of the tar inside it (`diffID`); read after the stream ends. */
+export interface LayerHashes {
+  readonly blob: Hash;
+  readonly tar: Hash;
+  compression: 'none' | 'gzip';
+}
+
+/**
+ * Yields the uncompressed tar of `blob`. gzip (one or more members) is recognised by its magic
+ * bytes and inflated with node:zlib; zstd is refused with E_BAD_ARCHIVE for now. Every byte of the
+ * blob and of the tar passes through `hashes` once the caller has consumed the whole output.
+ */
+export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes): AsyncGenerator<Buffer> {
+  const input = blob[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    const head: Buffer[] = [];
+    let headLength = 0;
+    while (headLength < MAGIC_LENGTH) {
+      const next = await input.next();
+      if (next.done === true) {
+        finished = true;
+        break;
+      }
+      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+      head.push(chunk);
+      headLength += chunk.length;
+    }
+    const first = Buffer.concat(head);
+    if (startsWith(first, ZSTD_MAGIC)) throw new OverlaydiffError('E_BAD_ARCHIVE', 'zstd-compressed layers are not supported yet');
+    const raw = async function* (): AsyncGenerator<Buffer> {
+      hashes.blob.update(first);
+      if (first.length > 0) yield first;
+      while (!finished) {
+        const next = await input.next();
+        if (next.done === true) {
+          finished = true;
+          return;
+        }
+        const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+        hashes.blob.update(chunk);
+        yield chunk;
+      }
+    };
+    let tar: AsyncIterable<Buffer>;
+    if (startsWith(first, GZIP_MAGIC)) {
+      hashes.compression = 'gzip';
+      // pipeline() destroys both streams when either fails or the consumer stops early.
+      tar = pipeline(Readable.from(raw()), createGunzip(), () => {});
+    } else {
+      tar = raw();
+    }
+    try {
+      for await (const chunk of tar) {
+        hashes.tar.update(chunk);
+        yield chunk;
+      }
+    } catch (err) {
+      if (err instanceof OverlaydiffError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new OverlaydiffError('E_BAD_ARCHIVE', `the gzip stream is corrupt: ${reason}`, { cause: err });
+    }
+  } finally {
+    if (!finished) await input.return?.();
+  }
+}
+
+export function newLayerHashes(): LayerHashes {
+  return { blob: createHash('sha256'), tar: createHash('sha256'), compression: 'none' };
+}
+
+function startsWith(bytes: Buffer, magic: Buffer): boolean {
+  return bytes.length >= magic.length && bytes.subarray(0, magic.length).equals(magic);
+}

@@ -1,0 +1,44 @@
+// Turns tar member names into checked path components relative to the target directory (pure).
+import { OverlaydiffError, displayPath } from '../errors.js';
+
+export const WH_PREFIX = Buffer.from('.wh.');
+/** aufs metadata names (`.wh..wh.plnk`, `.wh..wh.aufs`): never real entries. */
+export const WH_META_PREFIX = Buffer.concat([WH_PREFIX, WH_PREFIX]);
+export const WH_OPAQUE = Buffer.concat([WH_META_PREFIX, Buffer.from('.opq')]);
+
+const SLASH = 0x2f;
+const DOT = Buffer.from('.');
+const DOTDOT = Buffer.from('..');
+
+/**
+ * Splits a member name (or hardlink target) into components, as containerd does with
+ * `filepath.Join("/", name)` for absolute names: leading '/' are stripped, so `/etc/x` is `etc/x`
+ * inside the target. Empty and '.' components are dropped; `[]` is the target directory itself.
+ * A '..' component is refused (E_UNSAFE_PATH): no layer writer emits one, and clamping it would
+ * silently write somewhere the archive did not name.
+ */
+export function memberComponents(name: Buffer, what = 'member'): Buffer[] {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    if (i < name.length && name[i] !== SLASH) continue;
+    const part = name.subarray(start, i);
+    start = i + 1;
+    if (part.length === 0 || part.equals(DOT)) continue;
+    if (part.equals(DOTDOT)) {
+      throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(name)}: ${what} name has a '..' component; refusing to apply it`, { path: name });
+    }
+    parts.push(Buffer.from(part));
+  }
+  return parts;
+}
+
+/** True when `name` starts with `prefix`. */
+export function hasPrefix(name: Buffer, prefix: Buffer): boolean {
+  return name.length >= prefix.length && name.subarray(0, prefix.length).equals(prefix);
+}
+
+/** A lossless string key for a list of components (latin1 maps every byte to one code unit). */
+export function componentsKey(parts: readonly Buffer[]): string {
+  return parts.map((p) => p.toString('latin1')).join('/');
+}

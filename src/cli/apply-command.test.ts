@@ -1,0 +1,82 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { encodeEntryHeaders, endOfArchive, paddingLength } from '../tar/header.js';
+import { parseApplyArgs } from './apply-command.js';
+import { main } from './main.js';
+
+let root: string;
+let out: string;
+let err: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'overlaydiff-apply-cli-'));
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += chunk.toString();
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += chunk.toString();
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function writeLayer(path: string): void {
+  const data = Buffer.from('hi\n');
+  const header = encodeEntryHeaders({
+    path: Buffer.from('greeting'),
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: 1_600_000_000n,
+    size: BigInt(data.length),
+    devMajor: 0,
+    devMinor: 0,
+    xattrs: [{ name: Buffer.from('trusted.overlay.origin'), value: Buffer.from('x') }],
+  });
+  writeFileSync(path, Buffer.concat([header, data, Buffer.alloc(paddingLength(3n)), endOfArchive()]));
+}
+
+describe('overlaydiff apply', () => {
+  it('applies a layer and prints the result as JSON, with the private xattr count', async () => {
+    const layer = join(root, 'layer.tar');
+    const dir = join(root, 'dir');
+    mkdirSync(dir);
+    writeLayer(layer);
+    expect(await main(['apply', layer, dir, '--json'])).toBe(0);
+    expect(readFileSync(join(dir, 'greeting'), 'utf8')).toBe('hi\n');
+    const result = JSON.parse(out) as Record<string, unknown>;
+    expect(result).toMatchObject({ entries: 1, privateXattrsDropped: 1, compression: 'none' });
+    expect(result['diffID']).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('exits 1 with the code on a diffID mismatch', async () => {
+    const layer = join(root, 'layer.tar');
+    mkdirSync(join(root, 'dir'));
+    writeLayer(layer);
+    expect(await main(['apply', layer, join(root, 'dir'), '--diff-id', `sha256:${'a'.repeat(64)}`])).toBe(1);
+    expect(err).toMatch(/must be discarded \[E_BAD_ARCHIVE\]/);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect(await main(['apply', 'only-one'])).toBe(2);
+    expect(await main(['apply', 'a', 'b', '--format', 'squashfs'])).toBe(2);
+    expect(await main(['apply', 'a', 'b', '--diff-id', 'md5:1'])).toBe(2);
+  });
+
+  it('parses every option', () => {
+    expect(parseApplyArgs(['L', 'D', '--format', 'overlay', '--xattr-namespace', 'user', '--same-owner', '--json'])).toEqual({
+      layer: 'L',
+      dir: 'D',
+      options: { format: 'overlay', xattrNamespace: 'user', sameOwner: true },
+      json: true,
+    });
+  });
+});

@@ -1,0 +1,111 @@
+// `overlaydiff apply`: argv → ApplyOptions → apply() → a summary (or JSON) on stdout.
+import { parseArgs } from 'node:util';
+import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
+import { OverlaydiffError } from '../errors.js';
+
+export const APPLY_USAGE = `usage: overlaydiff apply LAYER DIR [options]
+
+Applies the OCI layer LAYER (tar or tar+gzip, detected; - for stdin) to the directory DIR.
+Nothing is written outside DIR: '..' names are refused, absolute names are taken relative to DIR,
+symlinks are resolved inside DIR, and a name's last component is never followed.
+
+Options:
+  --format FMT              plain (default): whiteouts delete, opaque markers empty their directory;
+                            overlay: DIR becomes an overlay lower: whiteouts are char 0:0 devices and
+                            opaque directories carry <NS>.overlay.opaque=y
+  --xattr-namespace NS      trusted (default) or user (for a mount with userxattr): the namespace of
+                            the opaque attribute in overlay format
+  --same-owner              apply every member's owner, failing when it cannot (default: as root only,
+                            counting owners this user namespace cannot map)
+  --diff-id sha256:HEX      check the uncompressed tar against this diffID
+  --json                    print the result as JSON
+  --debug                   print stack traces on errors
+`;
+
+export interface ApplyCommand {
+  readonly layer: string;
+  readonly dir: string;
+  readonly options: Omit<ApplyOptions, 'signal'>;
+  readonly json: boolean;
+}
+
+/** Parses `apply` arguments without touching the filesystem; throws E_USAGE on anything malformed. */
+export function parseApplyArgs(args: readonly string[]): ApplyCommand {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'plain' },
+      'xattr-namespace': { type: 'string', default: 'trusted' },
+      'same-owner': { type: 'boolean' },
+      'diff-id': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+    },
+  });
+  const [layer, dir, ...extra] = positionals;
+  if (layer === undefined || dir === undefined || layer === '' || dir === '') throw usage('apply needs LAYER and DIR');
+  if (extra.length > 0) throw usage(`unexpected argument ${JSON.stringify(extra[0])}`);
+  const format = values.format;
+  if (format !== 'plain' && format !== 'overlay') throw usage(`--format must be plain or overlay, not ${JSON.stringify(format)}`);
+  const namespace = values['xattr-namespace'];
+  if (namespace !== 'trusted' && namespace !== 'user') throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
+  const diffID = values['diff-id'];
+  if (diffID !== undefined && !/^sha256:[0-9a-f]{64}$/.test(diffID)) throw usage(`--diff-id must be sha256:<64 hex digits>, not ${JSON.stringify(diffID)}`);
+  return {
+    layer,
+    dir,
+    options: {
+      format,
+      xattrNamespace: namespace,
+      ...(values['same-owner'] === true ? { sameOwner: true } : {}),
+      ...(diffID === undefined ? {} : { diffID }),
+    },
+    json: values.json,
+  };
+}
+
+/** Runs the apply; LAYER `-` reads the blob from stdin. */
+export async function runApply(command: ApplyCommand, signal: AbortSignal): Promise<ApplyResult> {
+  const layer = command.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : command.layer;
+  return apply(layer, command.dir, { ...command.options, signal });
+}
+
+/** The result for people, or as JSON. */
+export function formatApplyResult(result: ApplyResult, json: boolean): string {
+  if (json) return `${JSON.stringify(result, null, 2)}\n`;
+  return [
+    `diffID:    ${result.diffID}`,
+    `digest:    ${result.digest} (${result.compression})`,
+    `entries:   ${result.entries} (${result.whiteouts} whiteouts, ${result.opaqueDirs} opaque dirs)`,
+    ...(result.privateXattrsDropped > 0
+      ? [`warning:   ${result.privateXattrsDropped} overlay-private xattr(s) in the layer left out (trusted.overlay.*, user.overlay.*, user.fuseoverlayfs.*)`]
+      : []),
+    ...(result.devicesSkipped > 0 ? [`warning:   ${result.devicesSkipped} device(s) not created (needs root)`] : []),
+    ...(result.ownershipSkipped > 0 ? [`warning:   ${result.ownershipSkipped} owner(s) not applied (needs root, or ids this user namespace does not map)`] : []),
+    '',
+  ].join('\n');
+}
+
+function usage(message: string): OverlaydiffError {
+  return new OverlaydiffError('E_USAGE', message);
+}
+
+/** The whole `apply` command after its name: help, parse, run with SIGINT/SIGTERM aborting, print. Returns the exit status. */
+export async function runApplyCommand(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(APPLY_USAGE);
+    return 0;
+  }
+  const command = parseApplyArgs(args);
+  const controller = new AbortController();
+  const abort = (): void => controller.abort(new OverlaydiffError('E_ABORTED', 'interrupted'));
+  process.once('SIGINT', abort).once('SIGTERM', abort);
+  try {
+    process.stdout.write(formatApplyResult(await runApply(command, controller.signal), command.json));
+  } finally {
+    process.off('SIGINT', abort).off('SIGTERM', abort);
+  }
+  return 0;
+}
