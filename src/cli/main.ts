@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { OverlaydiffError } from '../errors.js';
 import { DIFF_USAGE, formatDescriptor, parseDiffArgs, runDiff } from './diff-command.js';
 import { runApplyCommand } from './apply-command.js';
+import { runFlattenCommand } from './flatten-command.js';
 
 const USAGE = `usage: overlaydiff <command> [options]
 
 commands:
   diff      write the OCI layer for an overlay upperdir (see: overlaydiff diff --help)
   apply     apply an OCI layer to a directory, plain or as an overlay lower (see: overlaydiff apply --help)
+  flatten   apply layers in order into one canonical layer or a directory (see: overlaydiff flatten --help)
 
 options:
   --help      show this help
@@ -32,6 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (command === 'apply') return await runApplyCommand(rest);
+    if (command === 'flatten') return await runFlattenCommand(rest);
     if (command !== 'diff') throw new OverlaydiffError('E_USAGE', `unknown command ${JSON.stringify(command)}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(DIFF_USAGE);

@@ -1,0 +1,52 @@
+// `overlaydiff flatten`: layers (bottom first) → one canonical layer file, or a directory.
+import { parseArgs } from 'node:util';
+import { apply } from '../apply/apply.js';
+import { flatten } from '../apply/flatten.js';
+import { OverlaydiffError } from '../errors.js';
+
+export const FLATTEN_USAGE = `usage: overlaydiff flatten LAYER... (-o OUT.tar | --dir DIR) [--json]
+
+Applies the layers in order, bottom layer first, and writes the result:
+  -o, --output FILE   one canonical layer (no whiteouts; hardlinks point at their first name)
+  --dir DIR           the tree itself, by applying each layer to DIR in order
+  --json              print the result as JSON
+`;
+
+/** Runs `flatten` with its arguments; returns the exit status. */
+export async function runFlattenCommand(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(FLATTEN_USAGE);
+    return 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      dir: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length === 0) throw new OverlaydiffError('E_USAGE', 'flatten needs at least one LAYER');
+  if ((values.output === undefined) === (values.dir === undefined)) {
+    throw new OverlaydiffError('E_USAGE', 'flatten needs exactly one of -o FILE and --dir DIR');
+  }
+  let result: object;
+  if (values.output !== undefined) {
+    result = await flatten({ layers: positionals, output: values.output });
+  } else {
+    const applied = [];
+    for (const layer of positionals) applied.push(await apply(layer, values.dir!));
+    result = { layers: applied };
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
+  return 0;
+}
+
+function describe(result: object): string {
+  if ('diffID' in result && 'entries' in result) return `diffID:  ${String(result.diffID)}\nentries: ${String(result.entries)}`;
+  if ('layers' in result && Array.isArray(result.layers)) return `applied ${result.layers.length} layer(s)`;
+  return JSON.stringify(result);
+}
