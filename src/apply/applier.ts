@@ -17,7 +17,7 @@ import {
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
 import { setXattr } from '../fsio/xattr.js';
 import type { TarEntry, XattrNamespace } from '../types.js';
-import { WH_META_PREFIX, WH_OPAQUE, WH_PREFIX, componentsKey, hasPrefix, memberComponents } from './member-path.js';
+import { WH_META_PREFIX, WH_OPAQUE, WH_PREFIX, componentsKey, hasPrefix, isDotName, memberComponents } from './member-path.js';
 import { RootedTree, type RootedPath } from './rooted-tree.js';
 import { SpecialFiles } from './special-files.js';
 
@@ -110,6 +110,8 @@ export class Applier {
     if (hasPrefix(leaf, WH_PREFIX)) {
       const name = leaf.subarray(WH_PREFIX.length);
       if (name.length === 0) throw bad(entry.path, 'a whiteout with an empty name');
+      // `.wh..` and `.wh...` would name the directory itself or its parent: never lower content.
+      if (isDotName(name)) throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(entry.path)}: a whiteout of '${name.toString('latin1')}' would delete a directory above it; refusing to apply it`, { path: entry.path });
       return this.#whiteout(parents, Buffer.from(name), entry.path);
     }
     await this.#create(entry, body, parents, leaf);
@@ -219,7 +221,7 @@ export class Applier {
   // The hardlink target, resolved inside the root like any member name; its last component is
   // not followed (link(2) links a symlink itself), and it must exist.
   #hardlinkTarget(entry: Omit<TarEntry, 'source'>): Buffer {
-    const parts = memberComponents(entry.linkTarget ?? Buffer.alloc(0), 'hardlink target');
+    const parts = memberComponents(entry.linkTarget ?? Buffer.alloc(0), 'hardlink target', entry.path);
     const leaf = parts.at(-1);
     if (leaf === undefined) throw bad(entry.path, 'a hardlink to the target directory itself');
     const dir = this.#tree.resolveDir(parts.slice(0, -1), false, entry.path);

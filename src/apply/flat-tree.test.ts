@@ -67,6 +67,10 @@ describe('FlatTree', () => {
     expect(out.map((m) => m.path)).toEqual(['a']);
   });
 
+  it.each(['.wh..', '.wh...', 'd/.wh..', 'd/.wh.'])('refuses the whiteout %s, which names no entry of its directory', (name) => {
+    expect(() => flatten([member('d', 'dir'), member('d/x')], [member(name)])).toThrow(/must name an entry/);
+  });
+
   it('refuses a hardlink to a name that does not exist', () => {
     expect(() => flatten([link('b', 'missing')])).toThrow(/hardlink to missing/);
   });

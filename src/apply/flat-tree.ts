@@ -22,6 +22,8 @@ interface Node<C> {
 }
 
 const SLASH = 0x2f;
+const DOT = Buffer.from('.');
+const DOTDOT = Buffer.from('..');
 const ROOT_ENTRY: TarEntry = { path: Buffer.alloc(0), type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0n, size: 0n, devMajor: 0, devMinor: 0, xattrs: [] };
 
 /**
@@ -40,7 +42,7 @@ export class FlatTree<C> {
     for (const member of members) {
       const { parent, name } = split(member.entry.path);
       if (name.equals(WH_OPAQUE)) this.#clear(parent);
-      else if (isWhiteoutName(name)) this.#remove(join(parent, name.subarray(WH_PREFIX.length)), member.entry.path);
+      else if (isWhiteoutName(name)) this.#remove(parent, name.subarray(WH_PREFIX.length), member.entry.path);
       else entries.push(member);
     }
     for (const member of entries) this.#put(member);
@@ -127,9 +129,10 @@ export class FlatTree<C> {
     this.#find(dir)?.children?.clear();
   }
 
-  #remove(path: Buffer, whiteout: Buffer): void {
-    const { parent, name } = split(path);
-    if (name.length === 0) throw new OverlaydiffError('E_BAD_ARCHIVE', `${displayPath(whiteout)}: whiteout with an empty name`, { path: whiteout });
+  #remove(parent: Buffer, name: Buffer, whiteout: Buffer): void {
+    if (name.length === 0 || name.equals(DOT) || name.equals(DOTDOT)) {
+      throw new OverlaydiffError('E_BAD_ARCHIVE', `${displayPath(whiteout)}: a whiteout must name an entry of its directory`, { path: whiteout });
+    }
     this.#find(parent)?.children?.delete(name.toString('latin1'));
   }
 }

@@ -1,14 +1,20 @@
 // Turns tar member names into checked path components relative to the target directory (pure).
 import { OverlaydiffError, displayPath } from '../errors.js';
 
-export const WH_PREFIX = Buffer.from('.wh.');
+import { WH_OPAQUE, WH_PREFIX } from '../classify/whiteout.js';
+
+export { WH_OPAQUE, WH_PREFIX };
 /** aufs metadata names (`.wh..wh.plnk`, `.wh..wh.aufs`): never real entries. */
 export const WH_META_PREFIX = Buffer.concat([WH_PREFIX, WH_PREFIX]);
-export const WH_OPAQUE = Buffer.concat([WH_META_PREFIX, Buffer.from('.opq')]);
 
 const SLASH = 0x2f;
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
+
+/** True for a name that is not an entry of its directory ('.' or '..'): a whiteout may never name one. */
+export function isDotName(name: Buffer): boolean {
+  return name.equals(DOT) || name.equals(DOTDOT);
+}
 
 /**
  * Splits a member name (or hardlink target) into components, as containerd does with
@@ -17,7 +23,7 @@ const DOTDOT = Buffer.from('..');
  * A '..' component is refused (E_UNSAFE_PATH): no layer writer emits one, and clamping it would
  * silently write somewhere the archive did not name.
  */
-export function memberComponents(name: Buffer, what = 'member'): Buffer[] {
+export function memberComponents(name: Buffer, what = 'member', member = name): Buffer[] {
   const parts: Buffer[] = [];
   let start = 0;
   for (let i = 0; i <= name.length; i++) {
@@ -26,7 +32,8 @@ export function memberComponents(name: Buffer, what = 'member'): Buffer[] {
     start = i + 1;
     if (part.length === 0 || part.equals(DOT)) continue;
     if (part.equals(DOTDOT)) {
-      throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(name)}: ${what} name has a '..' component; refusing to apply it`, { path: name });
+      const subject = member === name ? displayPath(name) : `${displayPath(member)}: ${what} ${displayPath(name)}`;
+      throw new OverlaydiffError('E_UNSAFE_PATH', `${subject}: ${what} name has a '..' component; refusing to apply it`, { path: member });
     }
     parts.push(Buffer.from(part));
   }

@@ -134,8 +134,14 @@ describe('resolveDiffOptions', () => {
 
   it('runs the diff on the resolved snapshot', async () => {
     const file = mountsFile([{ type: 'bind', source: p('U'), options: ['rw', 'rbind'] }]);
-    const descriptor = await runDiff({ ...parse(['--mounts', file, '-o', p('layer.tar')]) }, new AbortController().signal);
+    const { descriptor, mismatches } = await runDiff({ ...parse(['--mounts', file, '-o', p('layer.tar')]) }, new AbortController().signal);
+    expect(mismatches).toBeUndefined();
     expect(descriptor.stats.entries).toBe(1);
     expect(readFileSync(p('layer.tar')).length).toBe(descriptor.size);
+  });
+
+  it('accepts --verify only with --mountpoint and a layer file', () => {
+    expect(() => parse(['--upper', p('U'), '-o', p('l.tar'), '--verify'])).toThrow(/--verify needs --mountpoint/);
+    expect(() => parse(['--mountpoint', p('merged'), '-o', '-', '--verify'])).toThrow(/--verify needs -o FILE/);
   });
 });

@@ -1,6 +1,7 @@
 // `overlaydiff diff`: argv → DiffOptions → diff() → descriptor on stdout (or stderr when the layer is).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { verify, type Mismatch } from '../apply/verify.js';
 import { diff } from '../diff/diff.js';
 import { OverlaydiffError, ioError } from '../errors.js';
 import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.js';
@@ -38,6 +39,8 @@ Options:
   -o, --output FILE|-       write the layer to FILE (atomically) or - for stdout; without -o the
                             layer goes to stdout unless it is a terminal
   --json                    print the descriptor as JSON
+  --verify                  with --mountpoint and -o FILE: check the layer against the mounted
+                            snapshot afterwards; exit 1 and list the mismatches if any
   --debug                   print stack traces on errors
 `;
 
@@ -58,6 +61,8 @@ export interface DiffCommand {
   /** A file path, or undefined for stdout. */
   readonly outputPath: string | undefined;
   readonly json: boolean;
+  /** Check the written layer against the mounted snapshot (--verify, with --mountpoint). */
+  readonly verify: boolean;
 }
 
 /** Where a resolved snapshot's paths are read from; injectable for tests. */
@@ -86,11 +91,14 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
       'source-date-epoch': { type: 'string' },
       output: { type: 'string', short: 'o' },
       json: { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 0) throw usage(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const input = diffInput(values);
+  if (values.verify && input.kind !== 'mountpoint') throw usage('--verify needs --mountpoint: the mounted snapshot is what the layer is checked against');
+  if (values.verify && (values.output === undefined || values.output === '-')) throw usage('--verify needs -o FILE: the layer is read back');
   const namespace = values['xattr-namespace'];
   if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
     throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
@@ -113,6 +121,7 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
     },
     outputPath: output === undefined || output === '-' ? undefined : output,
     json: values.json,
+    verify: values.verify,
   };
 }
 
@@ -185,10 +194,22 @@ function readMountsFile(file: string): ReturnType<typeof parseMountsDocument> {
   }
 }
 
-/** Resolves the snapshot and runs the diff; the layer goes to `outputPath` or to stdout. */
-export async function runDiff(command: DiffCommand, signal: AbortSignal, environment: ResolveEnvironment = {}): Promise<LayerDescriptor> {
+/**
+ * Resolves the snapshot and runs the diff; the layer goes to `outputPath` or to stdout. With
+ * `verify`, the written layer is then checked against the mounted snapshot.
+ */
+export async function runDiff(command: DiffCommand, signal: AbortSignal, environment: ResolveEnvironment = {}): Promise<{ descriptor: LayerDescriptor; mismatches?: Mismatch[] }> {
   const options = resolveDiffOptions(command, environment);
-  return diff({ ...options, output: command.outputPath ?? process.stdout, signal });
+  const descriptor = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
+  if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { descriptor };
+  const { mismatches } = await verify({
+    layer: command.outputPath,
+    lowers: options.lowers ?? [],
+    merged: command.input.dir,
+    xattrNamespace: options.xattrNamespace ?? 'trusted',
+    signal,
+  });
+  return { descriptor, mismatches };
 }
 
 /** The descriptor for people, or as JSON. */

@@ -7,6 +7,7 @@ import { OverlaydiffError } from '../errors.js';
 import { DIFF_USAGE, formatDescriptor, parseDiffArgs, runDiff } from './diff-command.js';
 import { runApplyCommand } from './apply-command.js';
 import { runFlattenCommand } from './flatten-command.js';
+import { runVerifyCommand } from './verify-command.js';
 
 const USAGE = `usage: overlaydiff <command> [options]
 
@@ -14,6 +15,7 @@ commands:
   diff      write the OCI layer for an overlay upperdir (see: overlaydiff diff --help)
   apply     apply an OCI layer to a directory, plain or as an overlay lower (see: overlaydiff apply --help)
   flatten   apply layers in order into one canonical layer or a directory (see: overlaydiff flatten --help)
+  verify    check a layer against the snapshot's merged view (see: overlaydiff verify --help)
 
 options:
   --help      show this help
@@ -35,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (command === 'apply') return await runApplyCommand(rest);
     if (command === 'flatten') return await runFlattenCommand(rest);
+    if (command === 'verify') return await runVerifyCommand(rest);
     if (command !== 'diff') throw new OverlaydiffError('E_USAGE', `unknown command ${JSON.stringify(command)}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(DIFF_USAGE);
@@ -45,10 +48,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     const abort = (): void => controller.abort(new OverlaydiffError('E_ABORTED', 'interrupted'));
     process.once('SIGINT', abort).once('SIGTERM', abort);
     try {
-      const descriptor = await runDiff(parsed, controller.signal);
+      const { descriptor, mismatches } = await runDiff(parsed, controller.signal);
       // The descriptor never mixes with a layer written to stdout.
       const report = parsed.outputPath === undefined ? process.stderr : process.stdout;
       report.write(formatDescriptor(descriptor, parsed.json));
+      if (mismatches !== undefined && mismatches.length > 0) {
+        for (const m of mismatches) process.stderr.write(`overlaydiff: verify: ${m.path}: ${m.what}\n`);
+        return 1;
+      }
     } finally {
       process.off('SIGINT', abort).off('SIGTERM', abort);
     }

@@ -41,9 +41,9 @@ export function planDiff(options: DiffOptions): DiffPlan {
     throw new OverlaydiffError('E_USAGE', `invalid source date epoch ${epoch}: use whole seconds since 1970`);
   }
   return {
-    uppers: upperList(options.upper).map((upper) => directory('upperdir', upper)),
+    uppers: upperList(options.upper).map((upper) => resolveDirectory('upperdir', upper)),
     ...excludeOption(options.exclude),
-    lowers: (options.lowers ?? []).map((lower) => directory('lowerdir', lower)),
+    lowers: (options.lowers ?? []).map((lower) => resolveDirectory('lowerdir', lower)),
     dialect: dialectFor(namespace),
     output,
     compression,
@@ -65,7 +65,8 @@ function upperList(upper: DiffOptions['upper']): readonly unknown[] {
   return uppers;
 }
 
-function directory(role: string, path: unknown): Buffer {
+/** The absolute path of an existing directory, as bytes; E_USAGE / E_NOT_FOUND / E_NOT_DIRECTORY naming `role`. */
+export function resolveDirectory(role: string, path: unknown): Buffer {
   if (typeof path !== 'string' || path.length === 0) {
     throw new OverlaydiffError('E_USAGE', `${role} must be a non-empty path`);
   }

@@ -1,0 +1,180 @@
+// verify: does a layer, applied on the lowers' merged view, give the snapshot's merged view?
+import { createHash } from 'node:crypto';
+import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
+import { dialectFor } from '../classify/namespace.js';
+import { upperChanges } from '../diff/upper-changes.js';
+import { resolveDirectory } from '../diff/options.js';
+import { buildLayer } from '../layer/build-layer.js';
+import { MergedLowers } from '../lowers/merged-lowers.js';
+import { readTar } from '../tar/reader.js';
+import type { DataSource, DiffStats, TarEntry, XattrNamespace } from '../types.js';
+import { displayPath, ioError } from '../errors.js';
+import { FlatTree, type LayerMember } from './flat-tree.js';
+import { layerTar } from './layer-stream.js';
+
+export interface VerifyOptions {
+  /** The layer blob (tar or tar+gzip). */
+  layer: string;
+  /** The lowerdirs the layer applies to, topmost first. */
+  lowers: readonly string[];
+  /** The snapshot's merged view: a live overlay mountpoint, or a plain tree. */
+  merged: string;
+  /** The namespace of the lowers' overlay attributes. Default: 'trusted'. */
+  xattrNamespace?: XattrNamespace;
+  signal?: AbortSignal;
+}
+
+export interface Mismatch {
+  /** The entry's path (non-UTF-8 bytes as \xNN). */
+  path: string;
+  /** What differs, e.g. "mode 0644 in the layer, 0600 in the merged view". */
+  what: string;
+}
+
+/** File content as the comparison sees it: a file to hash, or the hash of a layer member's data. */
+type Content = { readonly file: DataSource } | { readonly sha256: string };
+
+/**
+ * Applies `layer` in memory (metadata and content hashes, no files written) on the merged view
+ * of `lowers` and compares the result with `merged`, entry by entry: type, mode, owner, size,
+ * content, symlink target, device numbers, non-private xattrs, hardlink groups, and the mtime of
+ * non-directories (whole seconds). Returns every mismatch; an empty list means the layer is right.
+ */
+export async function verify(options: VerifyOptions): Promise<{ entries: number; mismatches: Mismatch[] }> {
+  const namespace = options.xattrNamespace ?? 'trusted';
+  const dialect = dialectFor(namespace);
+  const lowers = options.lowers.map((lower) => resolveDirectory('lowerdir', lower));
+  const merged = resolveDirectory('merged view', options.merged);
+  const expected = new FlatTree<Content>();
+  // The lowers' merged view, read as if it were one layer over nothing.
+  expected.applyLayer(await collect(treeMembers(lowers, dialect, options.signal)));
+  expected.applyLayer(await layerMembers(options.layer, options.signal));
+  const actual = await collect(treeMembers([merged], dialect, options.signal));
+  return compare([...expected.members()], actual);
+}
+
+async function* treeMembers(roots: readonly Buffer[], dialect: ReturnType<typeof dialectFor>, signal?: AbortSignal): AsyncGenerator<LayerMember<Content>> {
+  if (roots.length === 0) return;
+  const stats: DiffStats = { entries: 0, bytes: 0, whiteouts: 0, opaqueDirs: 0, hardlinks: 0, emptyXattrsDropped: 0, socketsSkipped: 0, unmappedOwners: 0 };
+  const changes = upperChanges(roots, new MergedLowers([], dialect), { dialect, stats, ...(signal ? { signal } : {}) });
+  for await (const entry of buildLayer(changes, { stats, checkLinkCounts: false })) {
+    yield entry.source === undefined ? { entry } : { entry, content: { file: entry.source } };
+  }
+}
+
+async function layerMembers(layer: string, signal?: AbortSignal): Promise<LayerMember<Content>[]> {
+  const hashes = { blob: createHash('sha256'), tar: createHash('sha256'), compression: 'none' as const };
+  const members: LayerMember<Content>[] = [];
+  for await (const { entry, body } of readTar(layerTar(createReadStream(layer, { highWaterMark: 1 << 20 }), hashes))) {
+    signal?.throwIfAborted();
+    if (entry.type !== 'file' || entry.size === 0n) {
+      members.push({ entry });
+      continue;
+    }
+    const hash = createHash('sha256');
+    for await (const chunk of body) hash.update(chunk);
+    members.push({ entry, content: { sha256: hash.digest('hex') } });
+  }
+  return members;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+// Both lists are in canonical order (depth first, names by bytes), so one merge pass pairs them.
+function compare(expected: LayerMember<Content>[], actual: LayerMember<Content>[]): { entries: number; mismatches: Mismatch[] } {
+  const mismatches: Mismatch[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < expected.length || j < actual.length) {
+    const e = expected[i];
+    const a = actual[j];
+    const order = e === undefined ? 1 : a === undefined ? -1 : comparePaths(e.entry.path, a.entry.path);
+    if (order < 0) {
+      mismatches.push({ path: displayPath(e!.entry.path), what: 'in the layer applied on the lowers, missing from the merged view' });
+      i++;
+    } else if (order > 0) {
+      mismatches.push({ path: displayPath(a!.entry.path), what: 'in the merged view, missing from the layer applied on the lowers' });
+      j++;
+    } else {
+      for (const what of differences(e!, a!)) mismatches.push({ path: displayPath(e!.entry.path), what });
+      i++;
+      j++;
+    }
+  }
+  return { entries: actual.length, mismatches };
+}
+
+function differences(e: LayerMember<Content>, a: LayerMember<Content>): string[] {
+  const x = e.entry;
+  const y = a.entry;
+  const out: string[] = [];
+  const field = (name: string, ev: unknown, av: unknown): void => {
+    if (ev !== av) out.push(`${name} ${String(ev)} in the layer applied on the lowers, ${String(av)} in the merged view`);
+  };
+  field('type', x.type, y.type);
+  if (out.length > 0) return out;
+  field('mode', x.mode.toString(8).padStart(4, '0'), y.mode.toString(8).padStart(4, '0'));
+  field('uid', x.uid, y.uid);
+  field('gid', x.gid, y.gid);
+  field('size', x.size, y.size);
+  field('device', `${x.devMajor}:${x.devMinor}`, `${y.devMajor}:${y.devMinor}`);
+  if (x.type !== 'dir') field('mtime', x.mtime, y.mtime);
+  if (x.type === 'symlink' || x.type === 'hardlink') field(x.type === 'symlink' ? 'target' : 'link to', show(x.linkTarget), show(y.linkTarget));
+  field('xattrs', xattrText(x), xattrText(y));
+  if (x.type === 'file' && x.size === y.size) field('content sha256', contentHash(e.content), contentHash(a.content));
+  return out;
+}
+
+function show(bytes: Buffer | undefined): string {
+  return bytes === undefined ? '(none)' : displayPath(bytes);
+}
+
+function xattrText(entry: TarEntry): string {
+  return entry.xattrs.map((x) => `${displayPath(x.name)}=${x.value.toString('hex')}`).join(',') || '(none)';
+}
+
+function contentHash(content: Content | undefined): string {
+  if (content === undefined) return createHash('sha256').digest('hex');
+  if ('sha256' in content) return content.sha256;
+  return hashFile(content.file);
+}
+
+// Hashes a file of the lowers or of the merged view (never following a symlink).
+function hashFile(source: DataSource): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let fd: number;
+  try {
+    fd = openSync(source.absPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw ioError('read file to verify', source.absPath, err);
+  }
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Canonical order: component by component, names as bytes; an ancestor sorts before its descendants. */
+export function comparePaths(a: Buffer, b: Buffer): number {
+  let i = 0;
+  for (;;) {
+    const ea = nextSlash(a, i);
+    const eb = nextSlash(b, i);
+    const c = Buffer.compare(a.subarray(i, ea), b.subarray(i, eb));
+    if (c !== 0) return c;
+    if (ea === a.length || eb === b.length) return ea === a.length ? (eb === b.length ? 0 : -1) : 1;
+    i = ea + 1;
+  }
+}
+
+function nextSlash(path: Buffer, from: number): number {
+  const i = path.indexOf(0x2f, from);
+  return i < 0 ? path.length : i;
+}

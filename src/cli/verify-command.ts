@@ -1,0 +1,52 @@
+// `overlaydiff verify`: a layer + lowers + the snapshot's merged view → mismatches, exit 1 on any.
+import { parseArgs } from 'node:util';
+import { verify } from '../apply/verify.js';
+import { OverlaydiffError } from '../errors.js';
+import { splitPathList } from './path-list.js';
+
+export const VERIFY_USAGE = `usage: overlaydiff verify --layer LAYER [--lower DIR[:DIR...]] --merged DIR [options]
+
+Applies LAYER in memory on the merged view of the lowerdirs and compares the result with the
+snapshot's merged view DIR (a live overlay mountpoint, or a plain tree). Prints each mismatch;
+exit status 1 when there is any.
+
+  --xattr-namespace NS   trusted (default) or user: the namespace of the lowers' overlay attributes
+  --json                 print {entries, mismatches} as JSON
+`;
+
+/** Runs `verify` with its arguments; returns the exit status. */
+export async function runVerifyCommand(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(VERIFY_USAGE);
+    return 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      layer: { type: 'string' },
+      lower: { type: 'string' },
+      merged: { type: 'string' },
+      'xattr-namespace': { type: 'string', default: 'trusted' },
+      json: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.layer === undefined || values.merged === undefined) throw new OverlaydiffError('E_USAGE', 'verify needs --layer and --merged');
+  const namespace = values['xattr-namespace'];
+  if (namespace !== 'trusted' && namespace !== 'user') throw new OverlaydiffError('E_USAGE', `--xattr-namespace must be trusted or user`);
+  const result = await verify({
+    layer: values.layer,
+    lowers: values.lower === undefined ? [] : splitPathList(values.lower),
+    merged: values.merged,
+    xattrNamespace: namespace,
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    for (const m of result.mismatches) process.stdout.write(`${m.path}: ${m.what}\n`);
+    process.stdout.write(`${result.entries} entries checked, ${result.mismatches.length} mismatch(es)\n`);
+  }
+  return result.mismatches.length === 0 ? 0 : 1;
+}
