@@ -50,3 +50,12 @@ bench: build
 
 clean:
 	rm -rf dist build $(REPORTS)
+
+# Seeded random round trips (native-tests/fuzz): N seeds per namespace from START, recorded regressions
+# first; contained like test-native. `make fuzz N=10000 START=5000`; one seed: FUZZ_ONLY=42 make fuzz.
+N ?= 150
+START ?= 1
+.PHONY: fuzz
+fuzz: build
+	unshare --mount --propagation private --pid --fork --mount-proc \
+	  env FUZZ_SEEDS=$(N) FUZZ_START=$(START) npx vitest run --project native native-tests/fuzz

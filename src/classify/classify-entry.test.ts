@@ -68,6 +68,11 @@ describe('classifyEntry', () => {
     expect(kinds(classifyEntry(file('s', 'x', { nlink: 2n }), file('s', 'x'), trusted))).toEqual(['modify']);
   });
 
+  it('emits an unchanged copy-up of one name of a lower hardlink set (the copy-up broke the set)', () => {
+    const o = { mtimeNs: 1_600_000_000_000_000_000n };
+    expect(kinds(classifyEntry(file('d', 'v1', o), file('d', 'v1', { ...o, nlink: 2n }), trusted))).toEqual(['modify']);
+  });
+
   it('emits a copied-up symlink retargeted with its mtime preserved', () => {
     expect(kinds(classifyEntry(symlink('l', 'new'), symlink('l', 'old'), trusted))).toEqual(['modify']);
     expect(classifyEntry(symlink('l', 'same'), symlink('l', 'same'), trusted)).toEqual([]);

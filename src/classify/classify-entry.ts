@@ -3,7 +3,7 @@ import { OverlaydiffError, displayPath } from '../errors.js';
 import type { Change, FsEntry } from '../types.js';
 import { assertNoUnsupportedFeature } from './features.js';
 import type { Dialect } from './namespace.js';
-import { sameMetadata } from './same-metadata.js';
+import { dropsXattrs, sameMetadata } from './same-metadata.js';
 import { isWhiteout, isWhiteoutName } from './whiteout.js';
 
 export interface ClassifyContext {
@@ -15,6 +15,8 @@ export interface ClassifyContext {
    * namespace, or, when squashing, a whiteout or file below it in another upper).
    */
   readonly hidesLowers: boolean;
+  /** Directories: the walk carries this dir's full merged content, so the layer recreates it. */
+  readonly recreated?: boolean;
 }
 
 /**
@@ -49,11 +51,16 @@ export function classifyEntry(entry: FsEntry, lower: FsEntry | undefined, ctx: C
   if (lower === undefined) return [{ kind: 'add', path, entry }];
   if (stat.type === 'dir') {
     if (lower.stat.type !== 'dir') return [{ kind: 'add', path, entry }];
+    // A dir is extracted in place: a removed xattr would survive, so delete the lower dir first.
+    if (ctx.recreated === true || (ctx.hidesLowers && dropsXattrs(entry, lower))) {
+      return [{ kind: 'delete', path }, { kind: 'add', path, entry }];
+    }
     if (ctx.hidesLowers) return [{ kind: 'modify', path, entry }, { kind: 'opaque', dir: path }];
     return [{ kind: sameMetadata(entry, lower) ? 'parent' : 'modify', path, entry }];
   }
   // Every name of a hardlink set is emitted: skipping the "unchanged" one would split the set.
-  if (stat.nlink > 1n || !sameMetadata(entry, lower)) return [{ kind: 'modify', path, entry }];
+  // A copy-up of one name of a lower hardlink set breaks the set: only emitting it breaks it in the layer too.
+  if (stat.nlink > 1n || lower.stat.nlink > 1n || !sameMetadata(entry, lower)) return [{ kind: 'modify', path, entry }];
   if (stat.type === 'file' && stat.mtimeNs % 1_000_000_000n === 0n) return [{ kind: 'compare-content', entry, lower }];
   return [];
 }

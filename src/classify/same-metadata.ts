@@ -35,3 +35,13 @@ function sameXattrs(a: readonly Xattr[], b: readonly Xattr[]): boolean {
 function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
   return a === undefined || b === undefined ? a === b : a.equals(b);
 }
+
+/**
+ * True when the lower entry has a non-private xattr the upper one lacks: extracting the upper's
+ * entry over the lower's keeps it (appliers only set the attributes a member carries), so for a
+ * directory, which is extracted in place, the layer must recreate it.
+ */
+export function dropsXattrs(upper: FsEntry, lower: FsEntry): boolean {
+  const kept = publicXattrs(upper.xattrs);
+  return publicXattrs(lower.xattrs).some((x) => !kept.some((y) => y.name.equals(x.name)));
+}

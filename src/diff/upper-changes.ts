@@ -1,11 +1,12 @@
 // Joins the merged upper walk with the merged lowers and classifies each entry into changes.
 import { classifyEntry, type ContentCheck } from '../classify/classify-entry.js';
+import { dropsXattrs } from '../classify/same-metadata.js';
 import { isWhiteout } from '../classify/whiteout.js';
 import type { Dialect } from '../classify/namespace.js';
 import { sameContent } from '../fsio/same-content.js';
 import { withMetacopyData } from '../lowers/metacopy.js';
 import { IndexAliases, indexWithSquash } from '../lowers/index-aliases.js';
-import type { MergedLowers } from '../lowers/merged-lowers.js';
+import type { LayerDir, MergedLowers } from '../lowers/merged-lowers.js';
 import type { Change, DiffStats, FsEntry } from '../types.js';
 import type { ExcludeFilter } from '../walk/exclude.js';
 import { walkStack } from '../walk/stack-walk.js';
@@ -34,11 +35,20 @@ export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLow
   const { dialect, stats, exclude, signal } = options;
   const ancestors: UpperDir[] = [];
   const aliases = new IndexAliases(lowers, uppers[0]!, dialect);
-  const walk = { dialect, origins: (path: Buffer) => lowers.dirLayers(path), ...(exclude ? { exclude } : {}), ...(signal ? { signal } : {}) };
+  // The ancestors of `path` on the walk, and whether one of them hides the lowers.
+  const hiddenAt = (path: Buffer): boolean => {
+    while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, path)) ancestors.pop();
+    return ancestors[ancestors.length - 1]?.hidesLowers ?? false;
+  };
+  const recreate = (entry: FsEntry, lowerPath: Buffer): readonly LayerDir[] | undefined => {
+    if (hiddenAt(entry.path)) return undefined;
+    const lower = lowers.read(lowerPath);
+    return lower?.stat.type === 'dir' && dropsXattrs(entry, lower) ? lowers.dirLayers(lowerPath) : undefined;
+  };
+  const walk = { dialect, origins: (path: Buffer) => lowers.dirLayers(path), recreate, ...(exclude ? { exclude } : {}), ...(signal ? { signal } : {}) };
   for await (const walked of walkStack(uppers, walk)) {
-    const { parentXattrWhiteouts, hidesBelow, fromLowers } = walked;
-    while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, walked.entry.path)) ancestors.pop();
-    const hidden = ancestors[ancestors.length - 1]?.hidesLowers ?? false;
+    const { parentXattrWhiteouts, hidesBelow, fromLowers, recreated } = walked;
+    const hidden = hiddenAt(walked.entry.path);
     const whiteout = isWhiteout(walked.entry.stat, walked.entry.xattrs, dialect, parentXattrWhiteouts);
     const entry = whiteout ? walked.entry : withMetacopyData(walked.entry, walked.lowerPath, lowers, dialect);
     const lower = hidden ? undefined : whiteout ? existence(lowers, entry.path) : lowers.read(entry.path);
@@ -48,7 +58,7 @@ export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLow
       if (uppers.length > 1) throw indexWithSquash(entry);
       aliases.note(entry, walked.lowerPath);
     }
-    for (const change of classifyEntry(entry, lower, { dialect, parentHasXattrWhiteouts: parentXattrWhiteouts, hidesLowers: hidesBelow })) {
+    for (const change of classifyEntry(entry, lower, { dialect, parentHasXattrWhiteouts: parentXattrWhiteouts, hidesLowers: hidesBelow, recreated })) {
       if (change.kind === 'compare-content') {
         if (!sameData(change)) yield { kind: 'modify', path: entry.path, entry };
       } else if ((fromLowers || indexed) && (change.kind === 'add' || change.kind === 'modify')) {

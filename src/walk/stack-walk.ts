@@ -21,8 +21,10 @@ export interface StackEntry {
   readonly entry: FsEntry;
   /** Where this path's origin is in the lowers: the path itself, unless an ancestor or the entry was renamed (redirect_dir). */
   readonly lowerPath: Buffer;
-  /** The entry comes from the lowers (content of a renamed directory), not from an upper. */
+  /** The entry comes from the lowers (content of a renamed or recreated directory), not from an upper. */
   readonly fromLowers: boolean;
+  /** Directories only: the layer must recreate this dir (whiteout, then the dir with its full content). */
+  readonly recreated: boolean;
   /** The directory holding `entry` in its layer is marked `opaque=x`. */
   readonly parentXattrWhiteouts: boolean;
   /** Index of the layer `entry` comes from (0 = topmost). */
@@ -61,11 +63,17 @@ export interface WalkOptions {
   readonly origins?: OriginResolver;
   /** Paths to leave out, with their subtrees: neither yielded nor descended into. */
   readonly exclude?: ExcludeFilter;
+  /**
+   * For an upper dir that merges with the lowers: the lower dirs at `lowerPath` when the layer
+   * must recreate it (something a dir entry cannot undo, like a removed xattr), so its whole
+   * content is walked; undefined otherwise.
+   */
+  readonly recreate?: (entry: FsEntry, lowerPath: Buffer) => readonly LayerDir[] | undefined;
   readonly signal?: AbortSignal;
 }
 
 export async function* walkStack(roots: readonly Buffer[], options: WalkOptions): AsyncGenerator<StackEntry> {
-  const { dialect, origins, exclude, signal } = options;
+  const { dialect, origins, exclude, recreate, signal } = options;
   const rootLayers = roots.map((absPath, index) => ({ absPath, index, xattrWhiteouts: false }));
   const stack: OpenDir[] = [openDir(Buffer.alloc(0), Buffer.alloc(0), rootLayers)];
   const fromLowers = (index: number): boolean => index >= roots.length;
@@ -80,7 +88,7 @@ export async function* walkStack(roots: readonly Buffer[], options: WalkOptions)
     const path = joinPath(dir.path, name);
     const { layer, entry } = topmost(dir, name);
     if (exclude?.(path, entry.stat.type === 'dir') === true) continue;
-    const base = { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, fromLowers: fromLowers(layer.index) };
+    const base = { entry, parentXattrWhiteouts: layer.xattrWhiteouts, layer: layer.index, fromLowers: fromLowers(layer.index), recreated: false };
     let lowerPath = joinPath(dir.lowerPath, name);
     const whiteout = isWhiteout(entry.stat, entry.xattrs, dialect, layer.xattrWhiteouts);
     if (whiteout || entry.stat.type !== 'dir') {
@@ -89,8 +97,14 @@ export async function* walkStack(roots: readonly Buffer[], options: WalkOptions)
     }
     const redirect = findXattr(entry.xattrs, dialect.xattr('redirect'));
     let merged: { layers: OpenDir['layers']; hidesBelow: boolean };
+    let recreated = false;
     if (redirect === undefined) {
       merged = mergeDir(dir, name, entry, layer.index, dialect);
+      const lowerLayers = merged.hidesBelow || fromLowers(layer.index) ? undefined : recreate?.(entry, lowerPath);
+      if (lowerLayers !== undefined) {
+        recreated = true;
+        merged = { layers: [...merged.layers, ...lowerLayers.map((l, i) => ({ ...l, index: roots.length + i }))], hidesBelow: true };
+      }
     } else {
       // A renamed lower dir: its content is its origin's, wherever the lowers have it; below
       // the stack its own path shows nothing of it, so the merged dir hides whatever is there.
@@ -100,7 +114,7 @@ export async function* walkStack(roots: readonly Buffer[], options: WalkOptions)
       const originLayers = origins(lowerPath).map((l, i) => ({ ...l, index: roots.length + i }));
       merged = { layers: [own, ...originLayers], hidesBelow: true };
     }
-    yield { ...base, lowerPath, hidesBelow: merged.hidesBelow };
+    yield { ...base, lowerPath, hidesBelow: merged.hidesBelow, recreated };
     stack.push(openDir(path, lowerPath, merged.layers));
   }
 }
