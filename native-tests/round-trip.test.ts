@@ -79,3 +79,27 @@ describe('excluded paths', () => {
     expect(memberNames(r.layer)).toEqual(['.wh.keep', 'logs/', 'logs/b.txt']);
   });
 });
+
+describe('directories the layer must recreate', () => {
+  forModes(['trusted', 'user'] as const, '%s: a removed xattr of a lower dir does not survive the apply', (mode) => {
+    const s = scenario(mode);
+    s.prepare(`mkdir -p $L0/d/sub $L0/o; echo x > $L0/d/x; echo y > $L0/d/sub/y; echo o > $L0/o/old
+      python3 -c 'import os,sys; [os.setxattr(p, "user.k", b"v") for p in sys.argv[1:]]' $L0/d $L0/o`);
+    s.change('setfattr -x user.k d; echo new > d/new; rm d/sub/y; rm -rf o && mkdir o');
+    const { merged, applied, diff } = s.roundTrip();
+    expectSameTree(merged, applied);
+    const names = memberNames(diff.layer);
+    expect(names.slice(0, 2)).toEqual(['.wh.d', 'd/']);
+    expect(names).toEqual(expect.arrayContaining(['d/x', 'd/sub/', 'd/new', '.wh.o', 'o/']));
+    expect(names).not.toContain('o/.wh..wh..opq');
+  });
+
+  forModes(['trusted', 'user'] as const, '%s: a no-op copy-up of one name of a lower hardlink set splits the set', (mode) => {
+    const s = scenario(mode);
+    s.prepare('echo v1 > $L0/d; ln $L0/d $L0/e; touch -d @1600000000 $L0/d');
+    s.change('chmod 644 d');
+    const { merged, applied } = s.roundTrip();
+    expectSameTree(merged, applied);
+    expect(merged.hardlinks).toEqual([]);
+  });
+});
