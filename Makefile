@@ -2,14 +2,16 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 NPM_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := attr libcap2-bin
+APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd
 REPORTS := .reports
 
 .PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean
 
-# System tools the tests and the example use (getfattr/setfattr, setcap); npm packages from the lockfile.
+# System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
+# read the OCI layouts we write; zstd reads our zstd layers); npm packages from the lockfile.
 deps: $(NPM_STAMP)
-	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null; then \
+	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
+	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 $(NPM_STAMP): package.json package-lock.json

@@ -5,7 +5,8 @@ export { apply, type ApplyFormat, type ApplyOptions, type ApplyResult } from './
 export { flatten, type FlattenOptions, type FlattenResult } from './apply/flatten.js';
 export { verify, type Mismatch, type VerifyOptions } from './apply/verify.js';
 export { OverlaydiffError, displayPath, type ErrorCode } from './errors.js';
-export { MEDIA_TYPE_TAR } from './blob/compress.js';
+export { MEDIA_TYPE_TAR, MEDIA_TYPE_TAR_GZIP, MEDIA_TYPE_TAR_ZSTD } from './blob/compress.js';
+export { inspectLayer, LINT_RULES, type InspectEntry, type InspectOptions, type InspectResult, type LintFinding, type LintRule, type MemberKind } from './inspect/inspect.js';
 export type {
   Compression,
   DiffOptions,
@@ -13,3 +14,9 @@ export type {
   LayerDescriptor,
   XattrNamespace,
 } from './types.js';
+export { diffToLayout, DEFAULT_TAG, type LayoutDiffOptions, type LayoutDiffResult } from './store/write-image.js';
+export { gc, type GcOptions, type GcResult } from './store/gc.js';
+export { fsck, type FsckResult } from './store/fsck.js';
+export { removeTag } from './store/remove-tag.js';
+export { isValidRefName } from './store/ref-name.js';
+export { parseDuration } from './store/grace.js';

@@ -89,7 +89,8 @@ export interface TarEntry {
   readonly source?: DataSource;
 }
 
-export type Compression = 'none' | 'gzip';
+/** Layer blob compression: media types `...tar`, `...tar+gzip`, `...tar+zstd`. */
+export type Compression = 'none' | 'gzip' | 'zstd';
 
 export interface DiffStats {
   /** Tar members written, whiteouts and opaque markers included. */
@@ -136,7 +137,7 @@ export interface DiffOptions {
   output: string | Writable;
   /** Default: 'none'. */
   compression?: Compression;
-  /** gzip level 1–9. Default: 6. */
+  /** gzip level 1–9 (default 6) or zstd level 1–19 (default 3); ignored for 'none'. */
   compressionLevel?: number;
   /** Clamp mtimes to this many seconds since the epoch. Default: no clamping. */
   sourceDateEpoch?: number;

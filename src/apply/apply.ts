@@ -2,7 +2,7 @@
 import { createReadStream, openSync } from 'node:fs';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { readTar } from '../tar/reader.js';
-import type { XattrNamespace } from '../types.js';
+import type { Compression, XattrNamespace } from '../types.js';
 import { Applier, type ApplyCounts, type ApplyFormat } from './applier.js';
 import { layerTar, newLayerHashes } from './layer-stream.js';
 
@@ -32,7 +32,7 @@ export interface ApplyResult extends Omit<ApplyCounts, 'mknodCalls'> {
   diffID: string;
   /** sha256 of the blob as read. */
   digest: string;
-  compression: 'none' | 'gzip';
+  compression: Compression;
   /** mknod(1) processes run (devices, fifos, overlay whiteouts). */
   mknodCalls: number;
 }

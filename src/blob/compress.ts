@@ -3,13 +3,25 @@ import { createGzip, constants as zlib } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { OverlaydiffError } from '../errors.js';
 import type { Compression } from '../types.js';
+import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, createZstdCompressor } from './zstd.js';
 
 export const MEDIA_TYPE_TAR = 'application/vnd.oci.image.layer.v1.tar';
+export const MEDIA_TYPE_TAR_GZIP = `${MEDIA_TYPE_TAR}+gzip`;
+export const MEDIA_TYPE_TAR_ZSTD = `${MEDIA_TYPE_TAR}+zstd`;
 
 const MEDIA_TYPES: Record<Compression, string> = {
   none: MEDIA_TYPE_TAR,
-  gzip: `${MEDIA_TYPE_TAR}+gzip`,
+  gzip: MEDIA_TYPE_TAR_GZIP,
+  zstd: MEDIA_TYPE_TAR_ZSTD,
 };
+
+/** Level range and default per algorithm ('none' takes no level). */
+const LEVELS: Record<Exclude<Compression, 'none'>, { min: number; max: number; default: number }> = {
+  gzip: { min: 1, max: 9, default: 6 },
+  zstd: { min: ZSTD_MIN_LEVEL, max: ZSTD_MAX_LEVEL, default: ZSTD_DEFAULT_LEVEL },
+};
+
+export const COMPRESSIONS: readonly Compression[] = Object.keys(MEDIA_TYPES) as Compression[];
 
 export function isCompression(value: unknown): value is Compression {
   return typeof value === 'string' && Object.hasOwn(MEDIA_TYPES, value);
@@ -20,17 +32,33 @@ export function mediaTypeFor(compression: Compression): string {
 }
 
 /**
- * A compressing Transform, or undefined for 'none'. gzip output is deterministic for a given
- * zlib version: the header has mtime 0 and no file name, so the blob digest only changes with zlib.
+ * The level to compress with: `level` checked against the algorithm's range (gzip 1–9, zstd 1–19),
+ * or the algorithm's default (gzip 6, zstd 3). 'none' ignores it. Throws E_USAGE when out of range.
  */
-export function createCompressor(compression: Compression, level = 6): Transform | undefined {
-  if (!Number.isInteger(level) || level < 1 || level > 9) {
-    throw new OverlaydiffError('E_USAGE', `invalid compression level ${level}: use 1 to 9`);
+export function resolveCompressionLevel(compression: Compression, level: number | undefined): number {
+  if (compression === 'none') return 0;
+  const range = LEVELS[compression];
+  if (level === undefined) return range.default;
+  if (!Number.isInteger(level) || level < range.min || level > range.max) {
+    throw new OverlaydiffError('E_USAGE', `invalid ${compression} level ${level}: use ${range.min} to ${range.max}`);
   }
+  return level;
+}
+
+/**
+ * A compressing Transform, or undefined for 'none'. The output is deterministic for a given level
+ * and library version: gzip's header has mtime 0 and no file name (digest changes only with zlib);
+ * zstd's multi-threaded mode gives the same bytes whatever the worker count or input chunking
+ * (digest changes only with the libzstd that the pinned zstd-napi bundles).
+ */
+export function createCompressor(compression: Compression, level?: number): Transform | undefined {
+  const resolved = resolveCompressionLevel(compression, level);
   switch (compression) {
     case 'none':
       return undefined;
     case 'gzip':
-      return createGzip({ level, chunkSize: 1 << 20, strategy: zlib.Z_DEFAULT_STRATEGY });
+      return createGzip({ level: resolved, chunkSize: 1 << 20, strategy: zlib.Z_DEFAULT_STRATEGY });
+    case 'zstd':
+      return createZstdCompressor(resolved);
   }
 }

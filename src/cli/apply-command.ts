@@ -5,7 +5,7 @@ import { OverlaydiffError } from '../errors.js';
 
 export const APPLY_USAGE = `usage: overlaydiff apply LAYER DIR [options]
 
-Applies the OCI layer LAYER (tar or tar+gzip, detected; - for stdin) to the directory DIR.
+Applies the OCI layer LAYER (tar, tar+gzip or tar+zstd, detected; - for stdin) to the directory DIR.
 Nothing is written outside DIR: '..' names are refused, absolute names are taken relative to DIR,
 symlinks are resolved inside DIR, and a name's last component is never followed.
 

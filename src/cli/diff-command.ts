@@ -1,11 +1,16 @@
 // `overlaydiff diff`: argv → DiffOptions → diff() → descriptor on stdout (or stderr when the layer is).
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { verify, type Mismatch } from '../apply/verify.js';
+import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { diff } from '../diff/diff.js';
 import { OverlaydiffError, ioError } from '../errors.js';
+import { writeAtomically } from '../fsio/atomic-write.js';
 import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.js';
 import { snapshotAtMountpoint } from '../mounts/mountinfo.js';
+import { blobPath } from '../store/layout-fs.js';
+import { diffToLayout, type LayoutDiffResult } from '../store/write-image.js';
 import type { DiffOptions, LayerDescriptor, XattrNamespace } from '../types.js';
 import { splitPathList } from './path-list.js';
 
@@ -33,12 +38,18 @@ Options:
                             and, when given, must agree
   --exclude GLOB            leave out paths matching GLOB (relative, '/'-separated; repeatable):
                             neither emitted nor whited out, subtree included
-  --compression ALG         none (default) or gzip
-  --level N                 gzip level 1-9 (default 6)
+  --compression ALG         none (default), gzip or zstd
+  --level N                 gzip level 1-9 (default 6) or zstd level 1-19 (default 3)
   --source-date-epoch N     clamp mtimes to N seconds (default: $SOURCE_DATE_EPOCH when set)
   -o, --output FILE|-       write the layer to FILE (atomically) or - for stdout; without -o the
                             layer goes to stdout unless it is a terminal
   --json                    print the descriptor as JSON
+  --layout DIR              store the layer in the OCI image layout DIR (created if absent) as an
+                            image, with its config and manifest, and tag it in index.json; with
+                            -o FILE the layer blob is also copied to FILE
+  --tag NAME                the image's ref name in index.json (default latest; replaces an image
+                            with the same name)
+  --base TAG                stack the layer on the image TAG of the same layout
   --verify                  with --mountpoint and -o FILE: check the layer against the mounted
                             snapshot afterwards; exit 1 and list the mismatches if any
   --debug                   print stack traces on errors
@@ -63,6 +74,14 @@ export interface DiffCommand {
   readonly json: boolean;
   /** Check the written layer against the mounted snapshot (--verify, with --mountpoint). */
   readonly verify: boolean;
+  /** Store the layer as an image in an OCI layout (--layout DIR [--tag NAME] [--base TAG]). */
+  readonly layout: LayoutTarget | undefined;
+}
+
+export interface LayoutTarget {
+  readonly dir: string;
+  readonly tag: string | undefined;
+  readonly base: string | undefined;
 }
 
 /** Where a resolved snapshot's paths are read from; injectable for tests. */
@@ -92,6 +111,9 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
       output: { type: 'string', short: 'o' },
       json: { type: 'boolean', default: false },
       verify: { type: 'boolean', default: false },
+      layout: { type: 'string' },
+      tag: { type: 'string' },
+      base: { type: 'string' },
       debug: { type: 'boolean', default: false },
     },
   });
@@ -104,25 +126,37 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
     throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
   }
   const compression = values.compression;
-  if (compression !== 'none' && compression !== 'gzip') throw usage(`--compression must be none or gzip, not ${JSON.stringify(compression)}`);
+  if (!isCompression(compression)) throw usage(`--compression must be ${COMPRESSIONS.join(', ')}, not ${JSON.stringify(compression)}`);
   const exclude = values.exclude ?? [];
   if (exclude.includes('')) throw usage('--exclude needs a glob pattern, got an empty one');
   const epochText = values['source-date-epoch'] ?? nonEmpty(env['SOURCE_DATE_EPOCH']);
   const output = values.output;
-  if (output === undefined && stdoutIsTTY) throw usage('refusing to write a tar to a terminal: use -o FILE or redirect stdout');
+  const layout = layoutTarget(values.layout, values.tag, values.base, output);
+  if (output === undefined && stdoutIsTTY && layout === undefined) throw usage('refusing to write a tar to a terminal: use -o FILE or redirect stdout');
   return {
     input,
     xattrNamespace: namespace,
     options: {
       compression,
       ...(exclude.length === 0 ? {} : { exclude }),
-      ...(values.level === undefined ? {} : { compressionLevel: wholeNumber('--level', values.level) }),
+      ...(values.level === undefined ? {} : { compressionLevel: resolveCompressionLevel(compression, wholeNumber('--level', values.level)) }),
       ...(epochText === undefined ? {} : { sourceDateEpoch: wholeNumber('source date epoch', epochText) }),
     },
     outputPath: output === undefined || output === '-' ? undefined : output,
     json: values.json,
     verify: values.verify,
+    layout,
   };
+}
+
+function layoutTarget(dir: string | undefined, tag: string | undefined, base: string | undefined, output: string | undefined): LayoutTarget | undefined {
+  if (dir === undefined) {
+    if (tag !== undefined || base !== undefined) throw usage(`${tag !== undefined ? '--tag' : '--base'} needs --layout DIR`);
+    return undefined;
+  }
+  if (dir === '') throw usage('--layout needs a directory');
+  if (output === '-') throw usage('--layout with -o -: the descriptor goes to stdout; give -o FILE for a copy of the layer');
+  return { dir, tag, base };
 }
 
 function diffInput(values: { upper?: string; lower?: string; mounts?: string; mountpoint?: string }): DiffInput {
@@ -198,10 +232,24 @@ function readMountsFile(file: string): ReturnType<typeof parseMountsDocument> {
  * Resolves the snapshot and runs the diff; the layer goes to `outputPath` or to stdout. With
  * `verify`, the written layer is then checked against the mounted snapshot.
  */
-export async function runDiff(command: DiffCommand, signal: AbortSignal, environment: ResolveEnvironment = {}): Promise<{ descriptor: LayerDescriptor; mismatches?: Mismatch[] }> {
+export async function runDiff(
+  command: DiffCommand,
+  signal: AbortSignal,
+  environment: ResolveEnvironment = {},
+): Promise<{ descriptor: LayerDescriptor; mismatches?: Mismatch[]; layout?: LayoutDiffResult }> {
   const options = resolveDiffOptions(command, environment);
-  const descriptor = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
-  if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { descriptor };
+  let layout: LayoutDiffResult | undefined;
+  let descriptor: LayerDescriptor;
+  if (command.layout === undefined) descriptor = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
+  else {
+    const { dir, tag, base } = command.layout;
+    layout = await diffToLayout({ ...options, layout: dir, ...(tag === undefined ? {} : { tag }), ...(base === undefined ? {} : { base }), signal });
+    descriptor = layout.layer;
+    const copy = command.outputPath;
+    if (copy !== undefined) await writeAtomically(copy, (out) => pipeline(createReadStream(blobPath(dir, descriptor.digest)), out));
+  }
+  const withLayout = layout === undefined ? {} : { layout };
+  if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { descriptor, ...withLayout };
   const { mismatches } = await verify({
     layer: command.outputPath,
     lowers: options.lowers ?? [],
@@ -209,18 +257,20 @@ export async function runDiff(command: DiffCommand, signal: AbortSignal, environ
     xattrNamespace: options.xattrNamespace ?? 'trusted',
     signal,
   });
-  return { descriptor, mismatches };
+  return { descriptor, mismatches, ...withLayout };
 }
 
 /** The descriptor for people, or as JSON. */
-export function formatDescriptor(descriptor: LayerDescriptor, json: boolean): string {
-  if (json) return `${JSON.stringify(descriptor, null, 2)}\n`;
+export function formatDescriptor(descriptor: LayerDescriptor, json: boolean, layout?: LayoutDiffResult): string {
+  const stored = layout === undefined ? undefined : { tag: layout.tag, manifest: layout.manifest.digest, config: layout.config.digest };
+  if (json) return `${JSON.stringify(stored === undefined ? descriptor : { ...descriptor, layout: stored }, null, 2)}\n`;
   const s = descriptor.stats;
   return [
     `mediaType: ${descriptor.mediaType}`,
     `digest:    ${descriptor.digest}`,
     `size:      ${descriptor.size}`,
     `diffID:    ${descriptor.diffID}`,
+    ...(stored === undefined ? [] : [`image:     ${stored.tag} (manifest ${stored.manifest})`]),
     `entries:   ${s.entries} (${s.whiteouts} whiteouts, ${s.opaqueDirs} opaque dirs, ${s.hardlinks} hardlinks, ${s.bytes} data bytes)`,
     ...(s.emptyXattrsDropped > 0 ? [`warning:   ${s.emptyXattrsDropped} empty xattr value(s) left out (PAX cannot carry them)`] : []),
     ...(s.socketsSkipped > 0 ? [`note:      ${s.socketsSkipped} socket(s) left out (a tar cannot hold them)`] : []),

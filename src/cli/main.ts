@@ -8,6 +8,8 @@ import { DIFF_USAGE, formatDescriptor, parseDiffArgs, runDiff } from './diff-com
 import { runApplyCommand } from './apply-command.js';
 import { runFlattenCommand } from './flatten-command.js';
 import { runVerifyCommand } from './verify-command.js';
+import { runInspectCommand } from './inspect-command.js';
+import { runFsckCommand, runGcCommand, runRmCommand } from './layout-commands.js';
 
 const USAGE = `usage: overlaydiff <command> [options]
 
@@ -16,6 +18,10 @@ commands:
   apply     apply an OCI layer to a directory, plain or as an overlay lower (see: overlaydiff apply --help)
   flatten   apply layers in order into one canonical layer or a directory (see: overlaydiff flatten --help)
   verify    check a layer against the snapshot's merged view (see: overlaydiff verify --help)
+  inspect   list a layer's members and lint it (see: overlaydiff inspect --help)
+  gc        delete unreferenced blobs of an OCI image layout (see: overlaydiff gc --help)
+  rm        remove a tag from an OCI image layout (see: overlaydiff rm --help)
+  fsck      check an OCI image layout's blobs, references and diffIDs (see: overlaydiff fsck --help)
 
 options:
   --help      show this help
@@ -38,6 +44,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === 'apply') return await runApplyCommand(rest);
     if (command === 'flatten') return await runFlattenCommand(rest);
     if (command === 'verify') return await runVerifyCommand(rest);
+    if (command === 'inspect') return await runInspectCommand(rest);
+    if (command === 'gc') return await runGcCommand(rest);
+    if (command === 'rm') return await runRmCommand(rest);
+    if (command === 'fsck') return await runFsckCommand(rest);
     if (command !== 'diff') throw new OverlaydiffError('E_USAGE', `unknown command ${JSON.stringify(command)}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(DIFF_USAGE);
@@ -48,10 +58,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const abort = (): void => controller.abort(new OverlaydiffError('E_ABORTED', 'interrupted'));
     process.once('SIGINT', abort).once('SIGTERM', abort);
     try {
-      const { descriptor, mismatches } = await runDiff(parsed, controller.signal);
+      const { descriptor, mismatches, layout } = await runDiff(parsed, controller.signal);
       // The descriptor never mixes with a layer written to stdout.
-      const report = parsed.outputPath === undefined ? process.stderr : process.stdout;
-      report.write(formatDescriptor(descriptor, parsed.json));
+      const report = parsed.outputPath === undefined && parsed.layout === undefined ? process.stderr : process.stdout;
+      report.write(formatDescriptor(descriptor, parsed.json, layout));
       if (mismatches !== undefined && mismatches.length > 0) {
         for (const m of mismatches) process.stderr.write(`overlaydiff: verify: ${m.path}: ${m.what}\n`);
         return 1;

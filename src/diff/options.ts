@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { dialectFor, isXattrNamespace, type Dialect } from '../classify/namespace.js';
-import { isCompression } from '../blob/compress.js';
+import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { OverlaydiffError, ioError } from '../errors.js';
 import type { Compression, DiffOptions } from '../types.js';
 import { createExcludeFilter, type ExcludeFilter } from '../walk/exclude.js';
@@ -29,7 +29,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
   }
   const compression = options.compression ?? 'none';
   if (!isCompression(compression)) {
-    throw new OverlaydiffError('E_USAGE', `invalid compression ${JSON.stringify(compression)}: use none or gzip`);
+    throw new OverlaydiffError('E_USAGE', `invalid compression ${JSON.stringify(compression)}: use ${COMPRESSIONS.join(', ')}`);
   }
   const output = options.output;
   if (typeof output !== 'string' && !(output instanceof Writable)) {
@@ -47,7 +47,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
     dialect: dialectFor(namespace),
     output,
     compression,
-    compressionLevel: options.compressionLevel ?? 6,
+    compressionLevel: resolveCompressionLevel(compression, options.compressionLevel),
     ...(epoch === undefined ? {} : { sourceDateEpoch: BigInt(epoch) }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };

@@ -1,0 +1,114 @@
+// `overlaydiff gc | rm | fsck`: argv → store call → report (text or JSON) → exit code.
+import { parseArgs } from 'node:util';
+import { OverlaydiffError } from '../errors.js';
+import { fsck, type FsckResult } from '../store/fsck.js';
+import { gc, type GcResult } from '../store/gc.js';
+import { DEFAULT_GRACE_MS, parseDuration } from '../store/grace.js';
+import { removeTag } from '../store/remove-tag.js';
+
+export const GC_USAGE = `usage: overlaydiff gc --layout DIR [--grace DURATION] [--dry-run] [--json]
+
+Deletes blobs of the OCI image layout DIR that index.json no longer reaches (through nested
+indexes, manifests, configs, layers and subjects), and temp files of writers that are gone.
+An unreferenced blob younger than the grace period is kept: a writer stores its blobs before it
+publishes them in index.json.
+
+Options:
+  --grace DURATION   keep unreferenced blobs and temp files younger than this
+                     (e.g. 30m, 1h30m, 2d, 0; default 1h)
+  --dry-run          list what would be deleted, delete nothing
+  --json             print the result as JSON
+`;
+
+export const RM_USAGE = `usage: overlaydiff rm --layout DIR TAG [--json]
+
+Removes the tag TAG from index.json of the OCI image layout DIR. Its blobs stay until gc.
+`;
+
+export const FSCK_USAGE = `usage: overlaydiff fsck --layout DIR [--json]
+
+Checks the OCI image layout DIR: re-hashes every blob, checks that every referenced blob exists
+with its descriptor's size, and that each image's layers match its config's rootfs.diff_ids.
+Exit status 1 when a problem is found.
+`;
+
+const COMMON_OPTIONS = {
+  layout: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parse(args: readonly string[]) {
+  return parseArgs({ args: [...args], strict: true, allowPositionals: true, options: COMMON_OPTIONS });
+}
+
+function layoutOf(value: string | boolean | undefined): string {
+  if (typeof value !== 'string' || value === '') throw new OverlaydiffError('E_USAGE', '--layout DIR is required');
+  return value;
+}
+
+export async function runGcCommand(args: readonly string[], signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: true,
+    options: { ...COMMON_OPTIONS, grace: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  });
+  if (values.help === true) return help(GC_USAGE);
+  if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
+  const layout = layoutOf(values.layout);
+  const graceText = values['grace'];
+  const graceMs = typeof graceText === 'string' ? parseDuration(graceText) : DEFAULT_GRACE_MS;
+  if (graceMs === undefined) throw new OverlaydiffError('E_USAGE', `--grace must be a duration such as 30m, 1h30m or 0, not ${JSON.stringify(graceText)}`);
+  const result = await gc({ layout, graceMs, dryRun: values['dry-run'] === true, ...(signal === undefined ? {} : { signal }) });
+  process.stdout.write(formatGcResult(result, values.json === true));
+  return 0;
+}
+
+export function formatGcResult(result: GcResult, json: boolean): string {
+  if (json) return `${JSON.stringify(result, null, 2)}\n`;
+  const verb = result.dryRun ? 'would delete' : 'deleted';
+  return [
+    `referenced: ${result.referenced} blobs`,
+    `${verb}: ${result.deleted.length} blobs, ${result.tempsRemoved.length} temp files`,
+    `kept (younger than the grace period or in use): ${result.young.length} blobs, ${result.tempsKept.length} temp files`,
+    ...result.deleted.map((d) => `  ${verb} ${d}`),
+    '',
+  ].join('\n');
+}
+
+export async function runRmCommand(args: readonly string[], signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.help === true) return help(RM_USAGE);
+  const layout = layoutOf(values.layout);
+  const [tag, ...extra] = positionals;
+  if (tag === undefined || extra.length > 0) throw new OverlaydiffError('E_USAGE', 'rm needs exactly one TAG');
+  const removed = await removeTag(layout, tag, signal);
+  process.stdout.write(values.json === true ? `${JSON.stringify({ tag, removed })}\n` : `removed ${tag} (${removed} index entr${removed === 1 ? 'y' : 'ies'})\n`);
+  return 0;
+}
+
+export async function runFsckCommand(args: readonly string[], signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.help === true) return help(FSCK_USAGE);
+  if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
+  const result = await fsck(layoutOf(values.layout), signal);
+  process.stdout.write(formatFsckResult(result, values.json === true));
+  return result.ok ? 0 : 1;
+}
+
+export function formatFsckResult(result: FsckResult, json: boolean): string {
+  if (json) return `${JSON.stringify(result, null, 2)}\n`;
+  return [
+    `${result.ok ? 'ok' : 'BROKEN'}: ${result.blobs} blobs (${result.referenced} referenced, ${result.unreferenced} unreferenced), ${result.temps} temp files`,
+    ...result.errors.map((e) => `error: ${e}`),
+    ...result.warnings.map((w) => `warning: ${w}`),
+    '',
+  ].join('\n');
+}
+
+function help(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}

@@ -1,0 +1,242 @@
+// Reads a layer blob (tar, tar+gzip, tar+zstd) and describes each member; optionally lints it.
+import { createReadStream, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
+import { dialectFor, isPrivateXattr, isXattrNamespace } from '../classify/namespace.js';
+import { OverlaydiffError, displayPath, ioError } from '../errors.js';
+import { MergedLowers } from '../lowers/merged-lowers.js';
+import { readTar } from '../tar/reader.js';
+import type { Compression, TarEntryType, XattrNamespace } from '../types.js';
+import { classifyMember, compareOrderKeys, type MemberKind } from './classify-member.js';
+import { EmptyXattrScanner } from './empty-xattr-scan.js';
+
+export type { MemberKind } from './classify-member.js';
+
+export interface InspectOptions {
+  /** The layer blob to read; compression is detected from its magic bytes. */
+  layer: string;
+  /** Check the layer against the lint rules. Default: false. */
+  lint?: boolean;
+  /**
+   * The lowerdirs the layer applies on, topmost first; enables the `whiteout-absent` and
+   * `opaque-no-lower` rules. Default: none (those rules are not checked).
+   */
+  lowers?: readonly string[];
+  /** The namespace of the lowers' overlay xattrs (their own whiteouts/opaque dirs). Default: 'trusted'. */
+  xattrNamespace?: XattrNamespace;
+  signal?: AbortSignal;
+}
+
+/** One member of the layer, as listed. */
+export interface InspectEntry {
+  /** Position in the archive, from 0. */
+  readonly index: number;
+  /** The member name as stored (no trailing '/'). */
+  readonly path: Buffer;
+  readonly type: TarEntryType;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: bigint;
+  readonly linkTarget?: Buffer;
+  readonly devMajor: number;
+  readonly devMinor: number;
+  readonly kind: MemberKind;
+  /** For a whiteout the path it hides; for an opaque marker its directory. */
+  readonly target?: Buffer;
+  /** xattr names, in archive order (values are not listed). */
+  readonly xattrs: readonly Buffer[];
+}
+
+export type LintRule =
+  | 'whiteout-absent'
+  | 'opaque-no-lower'
+  | 'private-xattr'
+  | 'char-device-whiteout'
+  | 'duplicate'
+  | 'child-before-parent'
+  | 'non-canonical-order'
+  | 'empty-xattr';
+
+export const LINT_RULES: readonly LintRule[] = [
+  'whiteout-absent',
+  'opaque-no-lower',
+  'private-xattr',
+  'char-device-whiteout',
+  'duplicate',
+  'child-before-parent',
+  'non-canonical-order',
+  'empty-xattr',
+];
+
+/** Something a correct layer should not have, at one member. */
+export interface LintFinding {
+  readonly rule: LintRule;
+  readonly index: number;
+  readonly path: Buffer;
+  readonly message: string;
+}
+
+export interface InspectResult {
+  readonly compression: Compression;
+  /** sha256 of the blob as read. */
+  readonly digest: string;
+  /** sha256 of the uncompressed tar. */
+  readonly diffID: string;
+  readonly entries: number;
+  /** Empty unless `lint` was set; in archive order of the member they concern. */
+  readonly findings: readonly LintFinding[];
+}
+
+/**
+ * Streams the layer at `options.layer`, calling `onEntry` for every member in archive order, and
+ * with `lint` checks these rules (the canonical order is the one `diff` writes: depth first,
+ * names by bytes within a directory, a whiteout in its target name's place, an opaque marker right
+ * after its directory):
+ * - `whiteout-absent`: a whiteout hides nothing in the lowers (only with `lowers`);
+ * - `opaque-no-lower`: an opaque marker on a directory the lowers do not have (only with `lowers`);
+ * - `private-xattr`: an overlay-private xattr (`trusted.overlay.*`, `user.overlay.*`, ...);
+ * - `char-device-whiteout`: a char device 0:0 (an overlayfs whiteout, meaningless in a layer);
+ * - `duplicate`: a path given twice, or both an entry and a whiteout for one name;
+ * - `child-before-parent`: a member before its parent directory's entry;
+ * - `non-canonical-order`: a member sorting before its predecessor;
+ * - `empty-xattr`: a `SCHILY.xattr.*` PAX record with an empty value (readers drop it).
+ * Memory grows with the number of members (paths are kept for the duplicate and parent rules).
+ * Throws E_BAD_ARCHIVE for an unreadable layer, E_NOT_FOUND/E_IO when a file cannot be read.
+ */
+export async function inspectLayer(options: InspectOptions, onEntry: (entry: InspectEntry) => void = () => {}): Promise<InspectResult> {
+  const namespace = options.xattrNamespace ?? 'trusted';
+  if (!isXattrNamespace(namespace)) throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
+  const lint = options.lint ?? false;
+  const lowers = options.lowers === undefined || options.lowers.length === 0 ? undefined : new MergedLowers(options.lowers.map(lowerDirectory), dialectFor(namespace));
+  const hashes = newLayerHashes();
+  const scanner = new EmptyXattrScanner();
+  const findings: LintFinding[] = [];
+  const linter = lint ? new Linter(findings, lowers) : undefined;
+  let index = 0;
+  const stream = createReadStream(options.layer, options.signal === undefined ? {} : { signal: options.signal });
+  try {
+    for await (const member of readTar(tap(layerTar(stream, hashes), scanner))) {
+      options.signal?.throwIfAborted();
+      const { entry } = member;
+      const path = classifyMember(entry);
+      const listed: InspectEntry = {
+        index,
+        path: entry.path,
+        type: entry.type,
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        size: entry.size,
+        ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }),
+        devMajor: entry.devMajor,
+        devMinor: entry.devMinor,
+        kind: path.kind,
+        ...(path.target === undefined ? {} : { target: path.target }),
+        xattrs: entry.xattrs.map((x) => x.name),
+      };
+      onEntry(listed);
+      linter?.check(listed, path, scanner.found.get(index) ?? []);
+      scanner.found.delete(index);
+      index++;
+    }
+  } catch (err) {
+    if (err instanceof OverlaydiffError) throw err;
+    throw ioError('read the layer', options.layer, err);
+  } finally {
+    stream.destroy();
+  }
+  return {
+    compression: hashes.compression,
+    digest: `sha256:${hashes.blob.digest('hex')}`,
+    diffID: `sha256:${hashes.tar.digest('hex')}`,
+    entries: index,
+    findings,
+  };
+}
+
+async function* tap(source: AsyncIterable<Buffer>, scanner: EmptyXattrScanner): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    scanner.update(chunk);
+    yield chunk;
+  }
+}
+
+function lowerDirectory(dir: string): Buffer {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    throw ioError('read the lowerdir', dir, err);
+  }
+  if (!isDir) throw new OverlaydiffError('E_USAGE', `lowerdir ${dir} is not a directory`, { path: dir });
+  return Buffer.from(resolve(dir));
+}
+
+class Linter {
+  readonly #findings: LintFinding[];
+  readonly #lowers: MergedLowers | undefined;
+  /** Every member path (latin1 keeps the bytes) → its first index. */
+  readonly #seen = new Map<string, number>();
+  /** Parent dir path → first member that came before it. */
+  readonly #orphans = new Map<string, number>();
+  #previousKey: readonly Buffer[] | undefined;
+
+  constructor(findings: LintFinding[], lowers: MergedLowers | undefined) {
+    this.#findings = findings;
+    this.#lowers = lowers;
+  }
+
+  check(entry: InspectEntry, path: ReturnType<typeof classifyMember>, emptyXattrs: readonly Buffer[]): void {
+    const report = (rule: LintRule, message: string): void => {
+      this.#findings.push({ rule, index: entry.index, path: entry.path, message: `${displayPath(entry.path)}: ${message}` });
+    };
+    const key = Buffer.concat([...path.components.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c]))]).toString('latin1');
+
+    // Order, duplicates.
+    const earlier = this.#seen.get(key);
+    if (earlier !== undefined) {
+      report('duplicate', `also member #${earlier}`);
+    } else if (this.#previousKey !== undefined) {
+      const c = compareOrderKeys(path.orderKey, this.#previousKey);
+      if (c === 0) report('duplicate', 'an entry and a whiteout for the same name');
+      else if (c < 0) report('non-canonical-order', 'sorts before the member preceding it (depth first, names by bytes per directory)');
+    }
+    if (earlier === undefined) this.#seen.set(key, entry.index);
+    this.#previousKey = path.orderKey;
+
+    // Parents first.
+    const parentKey = path.parent.toString('latin1');
+    if (parentKey !== '' && !this.#seen.has(parentKey) && !this.#orphans.has(parentKey)) this.#orphans.set(parentKey, entry.index);
+    if (entry.type === 'dir' && earlier === undefined) {
+      const child = this.#orphans.get(key);
+      if (child !== undefined) {
+        report('child-before-parent', `directory comes after member #${child}, which is inside it`);
+        this.#orphans.delete(key);
+      }
+    }
+
+    // Content.
+    for (const name of entry.xattrs) {
+      if (isPrivateXattr(name)) report('private-xattr', `overlay-private xattr ${displayPath(name)}`);
+    }
+    for (const name of emptyXattrs) report('empty-xattr', `empty SCHILY.xattr record for ${displayPath(name)}`);
+    if (path.kind === 'char-whiteout') report('char-device-whiteout', 'char device 0:0 (an overlayfs whiteout); a layer uses .wh.NAME');
+
+    // Against the lowers.
+    const lowers = this.#lowers;
+    if (lowers === undefined || path.target === undefined) return;
+    if (path.kind === 'whiteout' && lowers.lookup(path.target) === undefined) {
+      report('whiteout-absent', `whiteout for ${displayPath(path.target)}, which the lowers do not have`);
+    }
+    if (path.kind === 'opaque') {
+      // The root always exists below; any other directory must be one in the lowers.
+      const hit = path.target.length === 0 ? undefined : lowers.lookup(path.target);
+      if (path.target.length > 0 && hit?.stat.type !== 'dir') {
+        report('opaque-no-lower', `opaque marker on ${displayPath(path.target)}, which is not a directory in the lowers`);
+      }
+    }
+  }
+}
+
+const SLASH = Buffer.from('/');

@@ -1,0 +1,142 @@
+// diff → layout: stores the layer, an image config and a manifest as blobs, then publishes a tag in index.json.
+import { diff } from '../diff/diff.js';
+import { OverlaydiffError } from '../errors.js';
+import type { DiffOptions, LayerDescriptor } from '../types.js';
+import { exists, blobPath, ensureIndex, ensureLayout, loadJsonBlob, readIndex, readIndexOrEmpty, storeBlob, storeBytes, writeIndex } from './layout-fs.js';
+import { withLayoutLock } from './lock.js';
+import {
+  MEDIA_TYPE_CONFIG,
+  MEDIA_TYPE_MANIFEST,
+  REF_NAME_ANNOTATION,
+  isImageConfig,
+  isManifest,
+  isManifestMediaType,
+  refNameOf,
+  type ImageConfig,
+  type OciDescriptor,
+  type OciManifest,
+} from './oci-types.js';
+import { isValidRefName } from './ref-name.js';
+import { crashPoint, pauseBeforeIndex } from './test-hooks.js';
+
+export interface LayoutDiffOptions extends Omit<DiffOptions, 'output'> {
+  /** The OCI image layout directory; created (oci-layout, index.json, blobs/sha256) when absent. */
+  layout: string;
+  /** The ref name (`org.opencontainers.image.ref.name`) to publish; replaces an entry of the same name. Default: 'latest'. */
+  tag?: string;
+  /** A tag in the same layout whose image the new layer is stacked on. Default: none (a one-layer image). */
+  base?: string;
+}
+
+export interface LayoutDiffResult {
+  readonly layer: LayerDescriptor;
+  readonly tag: string;
+  readonly manifest: OciDescriptor;
+  readonly config: OciDescriptor;
+}
+
+/** The default tag when none is given. */
+export const DEFAULT_TAG = 'latest';
+
+/**
+ * Diffs the snapshot into the layout as a new image (or a new top layer on `base`). Order, so a
+ * crash at any point leaves a valid layout: layer blob, config, manifest (each temp + fsync +
+ * rename), then under the layout lock a check that everything referenced exists and the atomic
+ * index.json update. Blobs stored before a crash are unreferenced and reclaimed by GC after its
+ * grace period.
+ */
+export async function diffToLayout(options: LayoutDiffOptions): Promise<LayoutDiffResult> {
+  const { layout, tag = DEFAULT_TAG, base, ...diffOptions } = options;
+  checkRefName('tag', tag);
+  if (base !== undefined) checkRefName('base', base);
+  ensureLayout(layout);
+  await withLayoutLock(layout, async () => ensureIndex(layout), options.signal);
+  const baseImage = base === undefined ? undefined : readBaseImage(layout, base);
+
+  const layer = await storeBlob(layout, (out) => diff({ ...diffOptions, output: out }), (d) => d.digest, 'layer-temp-written');
+  crashPoint('layer-stored');
+  const created = createdTime(options.sourceDateEpoch);
+  const config = imageConfig(baseImage?.config, layer.diffID, created);
+  const configDescriptor: OciDescriptor = { mediaType: MEDIA_TYPE_CONFIG, ...(await storeBytes(layout, canonicalJson(config))) };
+  crashPoint('config-stored');
+  const layerDescriptor: OciDescriptor = { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, annotations: { ...layer.annotations } };
+  const manifest: OciManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_MANIFEST,
+    config: configDescriptor,
+    layers: [...(baseImage?.manifest.layers ?? []), layerDescriptor],
+  };
+  const manifestDescriptor: OciDescriptor = { mediaType: MEDIA_TYPE_MANIFEST, ...(await storeBytes(layout, canonicalJson(manifest))) };
+  crashPoint('manifest-stored');
+  await pauseBeforeIndex();
+
+  const entry: OciDescriptor = { ...manifestDescriptor, annotations: { [REF_NAME_ANNOTATION]: tag } };
+  await withLayoutLock(
+    layout,
+    async () => {
+      // Under the lock GC cannot run: whatever exists now stays until the index references it.
+      for (const d of [configDescriptor, ...manifest.layers, manifestDescriptor]) {
+        if (!exists(blobPath(layout, d.digest))) {
+          throw new OverlaydiffError('E_NOT_FOUND', `${layout}: blob ${d.digest} vanished before the index was updated (a GC with a grace period shorter than this write?); nothing was published`, {
+            path: layout,
+          });
+        }
+      }
+      const index = readIndexOrEmpty(layout);
+      writeIndex(layout, { ...index, manifests: [...index.manifests.filter((m) => refNameOf(m) !== tag), entry] }, 'index-temp-written');
+      crashPoint('index-written');
+    },
+    options.signal,
+  );
+  return { layer, tag, manifest: entry, config: configDescriptor };
+}
+
+function checkRefName(what: string, name: string): void {
+  if (!isValidRefName(name)) {
+    throw new OverlaydiffError('E_USAGE', `invalid ${what} ${JSON.stringify(name)}: a ref name is components of letters and digits joined by one of - . _ : @ + or --, separated by /`);
+  }
+}
+
+function readBaseImage(layout: string, base: string): { manifest: OciManifest; config: ImageConfig } {
+  const entries = readIndex(layout).manifests.filter((m) => refNameOf(m) === base);
+  const entry = entries.at(-1);
+  if (entry === undefined) throw new OverlaydiffError('E_NOT_FOUND', `${layout}: no image tagged ${JSON.stringify(base)} to use as --base`, { path: layout });
+  if (!isManifestMediaType(entry.mediaType)) {
+    throw new OverlaydiffError('E_USAGE', `${layout}: ${base} is a ${entry.mediaType}, not an image manifest; a multi-platform base is not supported`, { path: layout });
+  }
+  const manifest = loadJsonBlob(layout, entry);
+  if (manifest.kind !== 'ok' || !isManifest(manifest.value)) throw badBlob(layout, entry.digest, 'image manifest');
+  const configDescriptor = manifest.value.config;
+  const config = loadJsonBlob(layout, configDescriptor);
+  if (config.kind !== 'ok' || !isImageConfig(config.value)) throw badBlob(layout, configDescriptor.digest, 'image config');
+  return { manifest: manifest.value, config: config.value };
+}
+
+function badBlob(layout: string, digest: string, what: string): OverlaydiffError {
+  return new OverlaydiffError('E_BAD_ARCHIVE', `${layout}: blob ${digest} is missing or not a valid ${what}; run overlaydiff fsck`, { path: layout });
+}
+
+/** The config of the image: the base's with the layer appended, or a new one for this host's platform. */
+export function imageConfig(base: ImageConfig | undefined, diffID: string, created: string): ImageConfig {
+  const history = { created, created_by: 'overlaydiff diff' };
+  if (base === undefined) {
+    return { created, architecture: hostArchitecture(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffID] }, history: [history] };
+  }
+  return { ...base, created, rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, diffID] }, history: [...(base.history ?? []), history] };
+}
+
+/** RFC 3339 time: SOURCE_DATE_EPOCH when given (reproducible images), else now. */
+export function createdTime(sourceDateEpoch: number | undefined): string {
+  return new Date(sourceDateEpoch === undefined ? Date.now() : sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+// Node's process.arch → the GOARCH names the image spec uses.
+const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips: 'mips', mipsel: 'mipsle' };
+
+function hostArchitecture(): string {
+  return GOARCH[process.arch] ?? process.arch;
+}
+
+function canonicalJson(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
