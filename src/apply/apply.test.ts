@@ -129,6 +129,18 @@ describe('apply (plain)', () => {
     expect(err.message).toMatch(/already written/);
   });
 
+  it('checks the blob digest when given, and names a mismatch', async () => {
+    const gz = gzipSync(tar([{ path: 'a', data: 'a' }]));
+    const good = `sha256:${createHash('sha256').update(gz).digest('hex')}`;
+    expect((await apply(once(gz), dir, { digest: good })).digest).toBe(good);
+    const other = mkdtempSync(join(tmpdir(), 'overlaydiff-apply-digest-'));
+    try {
+      await expect(apply(once(gz), other, { digest: `sha256:${'1'.repeat(64)}` })).rejects.toMatchObject({ code: 'E_BAD_ARCHIVE', message: expect.stringMatching(/blob digest/) });
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an empty whiteout name and a non-directory root entry', async () => {
     expect((await applyError([{ path: 'd/.wh.' }])).message).toMatch(/empty name/);
     expect((await applyError([{ path: '.', data: 'x' }])).message).toMatch(/target directory itself/);

@@ -24,6 +24,8 @@ export interface ApplyOptions {
   sameOwner?: boolean;
   /** Expected `sha256:<hex>` of the uncompressed tar; a mismatch is E_BAD_ARCHIVE. */
   diffID?: string;
+  /** Expected `sha256:<hex>` of the blob as read (compressed or not); a mismatch is E_BAD_ARCHIVE. */
+  digest?: string;
   signal?: AbortSignal;
 }
 
@@ -46,9 +48,10 @@ const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
  * the tree is written: on a mismatch the caller must discard `dir`.
  */
 export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, options: ApplyOptions = {}): Promise<ApplyResult> {
-  const expected = options.diffID;
-  if (expected !== undefined && !DIGEST_PATTERN.test(expected)) {
-    throw new OverlaydiffError('E_USAGE', `diffID must be sha256:<64 hex digits>, not ${JSON.stringify(expected)}`);
+  for (const [what, value] of [['diffID', options.diffID], ['digest', options.digest]] as const) {
+    if (value !== undefined && !DIGEST_PATTERN.test(value)) {
+      throw new OverlaydiffError('E_USAGE', `${what} must be sha256:<64 hex digits>, not ${JSON.stringify(value)}`);
+    }
   }
   const applier = new Applier(dir, {
     format: options.format ?? 'plain',
@@ -68,10 +71,11 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, 
   }
   const diffID = `sha256:${hashes.tar.digest('hex')}`;
   const digest = `sha256:${hashes.blob.digest('hex')}`;
-  if (expected !== undefined && expected !== diffID) {
+  for (const [what, actual, expected] of [['diffID', diffID, options.diffID], ['blob digest', digest, options.digest]] as const) {
+    if (expected === undefined || expected === actual) continue;
     throw new OverlaydiffError(
       'E_BAD_ARCHIVE',
-      `${displayPath(dir)}: the layer's diffID is ${diffID}, not the expected ${expected}; the tree was already written and must be discarded`,
+      `${displayPath(dir)}: the layer's ${what} is ${actual}, not the expected ${expected}; the tree was already written and must be discarded`,
       { path: dir },
     );
   }

@@ -18,6 +18,7 @@ Options:
   --same-owner              apply every member's owner, failing when it cannot (default: as root only,
                             counting owners this user namespace cannot map)
   --diff-id sha256:HEX      check the uncompressed tar against this diffID
+  --digest sha256:HEX       check the blob as read (compressed or not) against this digest
   --json                    print the result as JSON
   --debug                   print stack traces on errors
 `;
@@ -40,6 +41,7 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
       'xattr-namespace': { type: 'string', default: 'trusted' },
       'same-owner': { type: 'boolean' },
       'diff-id': { type: 'string' },
+      digest: { type: 'string' },
       json: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
     },
@@ -53,6 +55,8 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
   if (namespace !== 'trusted' && namespace !== 'user') throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
   const diffID = values['diff-id'];
   if (diffID !== undefined && !/^sha256:[0-9a-f]{64}$/.test(diffID)) throw usage(`--diff-id must be sha256:<64 hex digits>, not ${JSON.stringify(diffID)}`);
+  const digest = values.digest;
+  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw usage(`--digest must be sha256:<64 hex digits>, not ${JSON.stringify(digest)}`);
   return {
     layer,
     dir,
@@ -61,6 +65,7 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
       xattrNamespace: namespace,
       ...(values['same-owner'] === true ? { sameOwner: true } : {}),
       ...(diffID === undefined ? {} : { diffID }),
+      ...(digest === undefined ? {} : { digest }),
     },
     json: values.json,
   };
