@@ -116,6 +116,25 @@ describe.runIf(canRun('trusted'))('layout interop', () => {
     expect(fsck(layout)).toMatchObject({ ok: true, errors: [], unreferenced: 0, temps: 0 });
   });
 
+  it('stores a zstd layer that skopeo reads and copies, and that apply unpacks to the snapshot (umoci 0.4.7 cannot read zstd)', () => {
+    const s = scenario('trusted');
+    s.prepare('mkdir -p $L0/d; echo base > $L0/d/f; echo gone > $L0/x');
+    s.change('echo changed > d/f; rm x; mkdir -p n && echo new > n/y');
+    const layout = join(root, 'layout');
+    ok(run(['diff', '--upper', s.lowers[0]!, '--layout', layout, '--tag', 'base', '--compression', 'zstd', '--json']));
+    const d = s.diff(['--layout', layout, '--tag', 'app', '--base', 'base', '--compression', 'zstd']);
+    expect(d.code, d.stderr).toBe(0);
+    const inspected = JSON.parse(tool(['skopeo', 'inspect', '--raw', `oci:${layout}:app`])) as { layers: { mediaType: string; digest: string }[] };
+    expect(inspected.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+zstd', 'application/vnd.oci.image.layer.v1.tar+zstd']);
+    const other = join(root, 'other');
+    tool(['skopeo', 'copy', '--quiet', `oci:${layout}:app`, `oci:${other}:app`]);
+    expect(fsck(other)).toMatchObject({ ok: true, errors: [] });
+    const rootfs = join(root, 'rootfs');
+    mkdirSync(rootfs);
+    for (const layer of inspected.layers) ok(run(['apply', join(other, 'blobs/sha256', layer.digest.slice('sha256:'.length)), rootfs]));
+    expect(manifestOf(rootfs)).toEqual(s.mergedManifest());
+  });
+
   it('reuses an existing blob with the same digest and replaces a tag in place', () => {
     const layout = join(root, 'layout');
     const u = upperDir('u', { 'a/b': 'one' });
