@@ -1,11 +1,11 @@
 // `fsck`: re-hashes every blob and checks every reference, size and each image's diffIDs.
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
 import { errnoCode, ioError } from '../errors.js';
 import { IMAGE_LAYOUT_VERSION, isImageConfig, isManifest, isManifestMediaType, refNameOf, type OciDescriptor } from './oci-types.js';
-import { SHA256_DIR, assertLayout, blobPath, listBlobs, loadJsonBlob, readIndex, readJson } from './layout-fs.js';
+import { SHA256_DIR, assertLayout, blobPath, listBlobs, loadJsonBlob, readIndex, readJson, sizeOf } from './layout-fs.js';
 import { markReachable } from './mark.js';
 import { isValidRefName } from './ref-name.js';
 
@@ -119,15 +119,6 @@ async function hashBlob(path: string, isLayer: boolean, errors: string[], warnin
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw ioError('read blob', path, err);
-  }
-}
-
-function sizeOf(path: string): number | undefined {
-  try {
-    return statSync(path).size;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw ioError('stat', path, err);
   }
 }
 

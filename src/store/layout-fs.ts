@@ -250,7 +250,8 @@ function readDir(dir: string): string[] {
   }
 }
 
-function sizeOf(path: string): number | undefined {
+/** Size of the file at `path`, or undefined when it does not exist. */
+export function sizeOf(path: string): number | undefined {
   try {
     return statSync(path).size;
   } catch (err) {

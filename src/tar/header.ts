@@ -153,7 +153,8 @@ export function encodeEntryHeaders(entry: TarEntry): Buffer {
   return Buffer.concat([paxHeader, paxData, Buffer.alloc(paddingLength(paxSize)), header]);
 }
 
-interface UstarValues {
+/** The fields of one ustar header block, as encoded here and decoded by the reader. */
+export interface UstarValues {
   readonly name: Buffer;
   readonly mode: number;
   readonly uid: number;

@@ -1,7 +1,7 @@
 // Reads a tar stream (ustar, POSIX PAX, GNU long names) into TarEntry headers with streamed bodies.
 import { OverlaydiffError, displayPath } from '../errors.js';
 import type { TarEntry, TarEntryType, Xattr } from '../types.js';
-import { TAR_BLOCK_SIZE, paddingLength } from './header.js';
+import { TAR_BLOCK_SIZE, paddingLength, type UstarValues } from './header.js';
 
 /** Bounds on what the reader holds in memory for one member's metadata. */
 export interface TarReaderLimits {
@@ -177,18 +177,7 @@ class PendingMeta {
   }
 }
 
-interface Header {
-  readonly name: Buffer;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: bigint;
-  readonly mtime: bigint;
-  readonly typeflag: string;
-  readonly linkname: Buffer;
-  readonly devMajor: number;
-  readonly devMinor: number;
-}
+type Header = UstarValues;
 
 const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
 
