@@ -160,6 +160,13 @@ describe.runIf(canRun('trusted'))('layout interop', () => {
   });
 });
 
+async function untilExists(path: string): Promise<void> {
+  for (let waited = 0; !existsSync(path); waited += 10) {
+    if (waited > 30_000) throw new Error(`${path} never appeared`);
+    await sleep(10);
+  }
+}
+
 describe.runIf(canRun('trusted'))('layout concurrency', () => {
   it('keeps every index entry when eight writers and a GC run at once', async () => {
     const layout = join(root, 'layout');
@@ -168,7 +175,8 @@ describe.runIf(canRun('trusted'))('layout concurrency', () => {
       new Promise((resolve) => spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' }).once('close', (code) => resolve(code)));
     const codes = await Promise.all([
       ...uppers.map((u, i) => spawnCli(['diff', '--upper', u, '--layout', layout, '--tag', `t${i}`, '--compression', i % 2 === 0 ? 'gzip' : 'none'])),
-      sleep(50).then(() => spawnCli(['gc', '--layout', layout])),
+      // GC rightly refuses a directory that is not a layout yet: start it once the writers made one.
+      untilExists(join(layout, 'index.json')).then(() => spawnCli(['gc', '--layout', layout])),
     ]);
     expect(codes).toEqual(Array(9).fill(0));
     expect(tags(layout)).toEqual(Array.from({ length: 8 }, (_, i) => `t${i}`).sort());
