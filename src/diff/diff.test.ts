@@ -139,3 +139,15 @@ describe('diff with exclude patterns', () => {
     expect(readdirSync(root).sort()).toEqual(['lower', 'upper']);
   });
 });
+
+describe('index=on copy-ups without their lower hardlink set', () => {
+  it('stops with an error naming the file instead of leaving the other names unlinked', async () => {
+    writeFileSync(join(upper, 'h1'), 'x');
+    xattr(join(upper, 'h1'), 'user.overlay.nlink', 'U+1');
+    await expect(diff({ upper, lowers: [lower], xattrNamespace: 'user', output: join(root, 'o.tar') })).rejects.toMatchObject({
+      code: 'E_UNSUPPORTED_OVERLAY',
+      message: expect.stringContaining('h1'),
+    });
+    expect(readdirSync(root).sort()).toEqual(['lower', 'upper']);
+  });
+});

@@ -35,7 +35,15 @@ export class IndexAliases {
   /** Records the visible lower aliases of an indexed upper `entry` whose lower origin is at `lowerPath`. */
   note(entry: FsEntry, lowerPath: Buffer): void {
     const origin = this.#lowers.lookup(lowerPath);
-    if (origin === undefined || origin.stat.nlink < 2n) return;
+    if (origin === undefined) {
+      throw new OverlaydiffError(
+        'E_UNSUPPORTED_OVERLAY',
+        `${displayPath(entry.absPath)}: copied up with index=on (overlay.nlink), but no lower file is visible at ` +
+          `${displayPath(lowerPath)}, so the other names of its hardlink set cannot be found`,
+        { path: entry.absPath },
+      );
+    }
+    if (origin.stat.nlink < 2n) return;
     const root = this.#lowers.rootOf(origin.absPath);
     if (root === undefined) throw new Error(`lower entry outside every lowerdir: ${displayPath(origin.absPath)}`);
     const key = `${origin.stat.dev}:${origin.stat.ino}`;
