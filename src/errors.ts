@@ -56,6 +56,11 @@ function utf8SequenceLength(buf: Buffer, i: number): number {
   return Buffer.from(chunk.toString('utf8'), 'utf8').equals(chunk) ? len : 0;
 }
 
+/** A usage error (exit status 2): a bad option, argument or value, explained in `message`. */
+export function usageError(message: string): OverlaydiffError {
+  return new OverlaydiffError('E_USAGE', message);
+}
+
 /** Errno code of a Node system error, or undefined. */
 export function errnoCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;

@@ -5,9 +5,10 @@ import { dialectFor } from '../classify/namespace.js';
 import { upperChanges } from '../diff/upper-changes.js';
 import { resolveDirectory } from '../diff/options.js';
 import { buildLayer } from '../layer/build-layer.js';
+import { emptyStats } from '../layer/stats.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
 import { readTar } from '../tar/reader.js';
-import type { DataSource, DiffStats, TarEntry, XattrNamespace } from '../types.js';
+import type { DataSource, TarEntry, XattrNamespace } from '../types.js';
 import { displayPath, ioError } from '../errors.js';
 import { FlatTree, type LayerMember } from './flat-tree.js';
 import { layerTar } from './layer-stream.js';
@@ -55,7 +56,7 @@ export async function verify(options: VerifyOptions): Promise<{ entries: number;
 
 async function* treeMembers(roots: readonly Buffer[], dialect: ReturnType<typeof dialectFor>, signal?: AbortSignal): AsyncGenerator<LayerMember<Content>> {
   if (roots.length === 0) return;
-  const stats: DiffStats = { entries: 0, bytes: 0, whiteouts: 0, opaqueDirs: 0, hardlinks: 0, emptyXattrsDropped: 0, socketsSkipped: 0, unmappedOwners: 0 };
+  const stats = emptyStats();
   const changes = upperChanges(roots, new MergedLowers([], dialect), { dialect, stats, ...(signal ? { signal } : {}) });
   for await (const entry of buildLayer(changes, { stats, checkLinkCounts: false })) {
     yield entry.source === undefined ? { entry } : { entry, content: { file: entry.source } };

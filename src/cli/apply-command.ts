@@ -1,7 +1,8 @@
 // `overlaydiff apply`: argv → ApplyOptions → apply() → a summary (or JSON) on stdout.
+import { withInterrupts } from './interrupt.js';
 import { parseArgs } from 'node:util';
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
-import { OverlaydiffError } from '../errors.js';
+import { usageError } from '../errors.js';
 
 export const APPLY_USAGE = `usage: overlaydiff apply LAYER DIR [options]
 
@@ -47,16 +48,16 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
     },
   });
   const [layer, dir, ...extra] = positionals;
-  if (layer === undefined || dir === undefined || layer === '' || dir === '') throw usage('apply needs LAYER and DIR');
-  if (extra.length > 0) throw usage(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (layer === undefined || dir === undefined || layer === '' || dir === '') throw usageError('apply needs LAYER and DIR');
+  if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const format = values.format;
-  if (format !== 'plain' && format !== 'overlay') throw usage(`--format must be plain or overlay, not ${JSON.stringify(format)}`);
+  if (format !== 'plain' && format !== 'overlay') throw usageError(`--format must be plain or overlay, not ${JSON.stringify(format)}`);
   const namespace = values['xattr-namespace'];
-  if (namespace !== 'trusted' && namespace !== 'user') throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
+  if (namespace !== 'trusted' && namespace !== 'user') throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
   const diffID = values['diff-id'];
-  if (diffID !== undefined && !/^sha256:[0-9a-f]{64}$/.test(diffID)) throw usage(`--diff-id must be sha256:<64 hex digits>, not ${JSON.stringify(diffID)}`);
+  if (diffID !== undefined && !/^sha256:[0-9a-f]{64}$/.test(diffID)) throw usageError(`--diff-id must be sha256:<64 hex digits>, not ${JSON.stringify(diffID)}`);
   const digest = values.digest;
-  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw usage(`--digest must be sha256:<64 hex digits>, not ${JSON.stringify(digest)}`);
+  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw usageError(`--digest must be sha256:<64 hex digits>, not ${JSON.stringify(digest)}`);
   return {
     layer,
     dir,
@@ -93,9 +94,6 @@ export function formatApplyResult(result: ApplyResult, json: boolean): string {
   ].join('\n');
 }
 
-function usage(message: string): OverlaydiffError {
-  return new OverlaydiffError('E_USAGE', message);
-}
 
 /** The whole `apply` command after its name: help, parse, run with SIGINT/SIGTERM aborting, print. Returns the exit status. */
 export async function runApplyCommand(args: readonly string[]): Promise<number> {
@@ -104,13 +102,7 @@ export async function runApplyCommand(args: readonly string[]): Promise<number> 
     return 0;
   }
   const command = parseApplyArgs(args);
-  const controller = new AbortController();
-  const abort = (): void => controller.abort(new OverlaydiffError('E_ABORTED', 'interrupted'));
-  process.once('SIGINT', abort).once('SIGTERM', abort);
-  try {
-    process.stdout.write(formatApplyResult(await runApply(command, controller.signal), command.json));
-  } finally {
-    process.off('SIGINT', abort).off('SIGTERM', abort);
-  }
+  const result = await withInterrupts((signal) => runApply(command, signal));
+  process.stdout.write(formatApplyResult(result, command.json));
   return 0;
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { verify, type Mismatch } from '../apply/verify.js';
 import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { diff } from '../diff/diff.js';
-import { OverlaydiffError, ioError } from '../errors.js';
+import { ioError, OverlaydiffError, usageError } from '../errors.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
 import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.js';
 import { snapshotAtMountpoint } from '../mounts/mountinfo.js';
@@ -117,22 +117,22 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
       debug: { type: 'boolean', default: false },
     },
   });
-  if (positionals.length > 0) throw usage(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const input = diffInput(values);
-  if (values.verify && input.kind !== 'mountpoint') throw usage('--verify needs --mountpoint: the mounted snapshot is what the layer is checked against');
-  if (values.verify && (values.output === undefined || values.output === '-')) throw usage('--verify needs -o FILE: the layer is read back');
+  if (values.verify && input.kind !== 'mountpoint') throw usageError('--verify needs --mountpoint: the mounted snapshot is what the layer is checked against');
+  if (values.verify && (values.output === undefined || values.output === '-')) throw usageError('--verify needs -o FILE: the layer is read back');
   const namespace = values['xattr-namespace'];
   if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
-    throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
+    throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
   }
   const compression = values.compression;
-  if (!isCompression(compression)) throw usage(`--compression must be ${COMPRESSIONS.join(', ')}, not ${JSON.stringify(compression)}`);
+  if (!isCompression(compression)) throw usageError(`--compression must be ${COMPRESSIONS.join(', ')}, not ${JSON.stringify(compression)}`);
   const exclude = values.exclude ?? [];
-  if (exclude.includes('')) throw usage('--exclude needs a glob pattern, got an empty one');
+  if (exclude.includes('')) throw usageError('--exclude needs a glob pattern, got an empty one');
   const epochText = values['source-date-epoch'] ?? nonEmpty(env['SOURCE_DATE_EPOCH']);
   const output = values.output;
   const layout = layoutTarget(values.layout, values.tag, values.base, output);
-  if (output === undefined && stdoutIsTTY && layout === undefined) throw usage('refusing to write a tar to a terminal: use -o FILE or redirect stdout');
+  if (output === undefined && stdoutIsTTY && layout === undefined) throw usageError('refusing to write a tar to a terminal: use -o FILE or redirect stdout');
   return {
     input,
     xattrNamespace: namespace,
@@ -151,11 +151,11 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
 
 function layoutTarget(dir: string | undefined, tag: string | undefined, base: string | undefined, output: string | undefined): LayoutTarget | undefined {
   if (dir === undefined) {
-    if (tag !== undefined || base !== undefined) throw usage(`${tag !== undefined ? '--tag' : '--base'} needs --layout DIR`);
+    if (tag !== undefined || base !== undefined) throw usageError(`${tag !== undefined ? '--tag' : '--base'} needs --layout DIR`);
     return undefined;
   }
-  if (dir === '') throw usage('--layout needs a directory');
-  if (output === '-') throw usage('--layout with -o -: the descriptor goes to stdout; give -o FILE for a copy of the layer');
+  if (dir === '') throw usageError('--layout needs a directory');
+  if (output === '-') throw usageError('--layout with -o -: the descriptor goes to stdout; give -o FILE for a copy of the layer');
   return { dir, tag, base };
 }
 
@@ -164,13 +164,13 @@ function diffInput(values: { upper?: string; lower?: string; mounts?: string; mo
   const paths = (['upper', 'lower'] as const).filter((name) => values[name] !== undefined);
   if (alternatives.length + (paths.length > 0 ? 1 : 0) > 1) {
     const given = [...paths, ...alternatives].map((name) => `--${name}`).join(', ');
-    throw usage(`${given}: give --upper [--lower], --mounts or --mountpoint, not several`);
+    throw usageError(`${given}: give --upper [--lower], --mounts or --mountpoint, not several`);
   }
   if (values.mounts !== undefined) return { kind: 'mounts', file: nonEmptyValue('--mounts', values.mounts) };
   if (values.mountpoint !== undefined) return { kind: 'mountpoint', dir: nonEmptyValue('--mountpoint', values.mountpoint) };
-  if (values.upper === undefined) throw usage('--upper is required (or --mounts FILE, or --mountpoint DIR)');
+  if (values.upper === undefined) throw usageError('--upper is required (or --mounts FILE, or --mountpoint DIR)');
   const uppers = splitPathList(values.upper);
-  if (uppers.length === 0) throw usage('--upper needs at least one directory');
+  if (uppers.length === 0) throw usageError('--upper needs at least one directory');
   return {
     kind: 'paths',
     upper: uppers.length === 1 ? uppers[0]! : uppers,
@@ -198,7 +198,7 @@ export function resolveDiffOptions(command: DiffCommand, environment: ResolveEnv
       const mountinfo = environment.mountinfoPath === undefined ? {} : { mountinfoPath: environment.mountinfoPath };
       const snapshot = snapshotAtMountpoint(input.dir, { ...sysfs, ...mountinfo });
       if (explicit !== undefined && explicit !== snapshot.xattrNamespace) {
-        throw usage(
+        throw usageError(
           `--xattr-namespace ${explicit} contradicts the overlay at ${input.dir}, which ${snapshot.xattrNamespace === 'user' ? 'has' : 'lacks'} userxattr`,
         );
       }
@@ -282,12 +282,12 @@ export function formatDescriptor(descriptor: LayerDescriptor, json: boolean, lay
 }
 
 function wholeNumber(what: string, text: string): number {
-  if (!/^\d+$/.test(text)) throw usage(`${what} must be a whole number, not ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text)) throw usageError(`${what} must be a whole number, not ${JSON.stringify(text)}`);
   return Number(text);
 }
 
 function nonEmptyValue(flag: string, value: string): string {
-  if (value === '') throw usage(`${flag} needs a value`);
+  if (value === '') throw usageError(`${flag} needs a value`);
   return value;
 }
 
@@ -295,6 +295,3 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function usage(message: string): OverlaydiffError {
-  return new OverlaydiffError('E_USAGE', message);
-}

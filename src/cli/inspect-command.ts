@@ -1,6 +1,7 @@
 // `overlaydiff inspect`: argv → InspectOptions → inspectLayer() → a listing (or JSON) and lint findings on stdout.
+import { withInterrupts } from './interrupt.js';
 import { parseArgs } from 'node:util';
-import { OverlaydiffError, displayPath } from '../errors.js';
+import { displayPath, usageError } from '../errors.js';
 import { inspectLayer, type InspectEntry, type InspectOptions, type InspectResult } from '../inspect/inspect.js';
 import type { TarEntryType } from '../types.js';
 import { splitPathList } from './path-list.js';
@@ -42,13 +43,13 @@ export function parseInspectArgs(args: readonly string[]): InspectCommand {
     },
   });
   const [layer, ...extra] = positionals;
-  if (layer === undefined || layer === '') throw usage('inspect needs LAYER');
-  if (extra.length > 0) throw usage(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (layer === undefined || layer === '') throw usageError('inspect needs LAYER');
+  if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const namespace = values['xattr-namespace'];
   if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
-    throw usage(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
+    throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
   }
-  if (!values.lint && (values.lower !== undefined || namespace !== undefined)) throw usage('--lower and --xattr-namespace go with --lint');
+  if (!values.lint && (values.lower !== undefined || namespace !== undefined)) throw usageError('--lower and --xattr-namespace go with --lint');
   const lowers = values.lower === undefined ? [] : splitPathList(values.lower);
   return {
     options: {
@@ -118,9 +119,6 @@ export async function runInspect(command: InspectCommand, signal: AbortSignal): 
   return { text: lines, result };
 }
 
-function usage(message: string): OverlaydiffError {
-  return new OverlaydiffError('E_USAGE', message);
-}
 
 /** The whole `inspect` command after its name. Exit status: 0, or 1 when --lint found something. */
 export async function runInspectCommand(args: readonly string[]): Promise<number> {
@@ -129,16 +127,11 @@ export async function runInspectCommand(args: readonly string[]): Promise<number
     return 0;
   }
   const command = parseInspectArgs(args);
-  const controller = new AbortController();
-  const abort = (): void => controller.abort(new OverlaydiffError('E_ABORTED', 'interrupted'));
-  process.once('SIGINT', abort).once('SIGTERM', abort);
-  try {
-    const { text, result } = await runInspect(command, controller.signal);
+  return withInterrupts(async (signal) => {
+    const { text, result } = await runInspect(command, signal);
     await writeText(text);
     return result.findings.length > 0 ? 1 : 0;
-  } finally {
-    process.off('SIGINT', abort).off('SIGTERM', abort);
-  }
+  });
 }
 
 // stdout with backpressure, without ending it (writeTo ends its stream; stdout must stay open).

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The overlaydiff command: argv → options → library call → exit code.
+import { withInterrupts } from './interrupt.js';
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -54,20 +55,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const parsed = parseDiffArgs(rest, process.env, process.stdout.isTTY === true);
-    const controller = new AbortController();
-    const abort = (): void => controller.abort(new OverlaydiffError('E_ABORTED', 'interrupted'));
-    process.once('SIGINT', abort).once('SIGTERM', abort);
-    try {
-      const { descriptor, mismatches, layout } = await runDiff(parsed, controller.signal);
-      // The descriptor never mixes with a layer written to stdout.
-      const report = parsed.outputPath === undefined && parsed.layout === undefined ? process.stderr : process.stdout;
-      report.write(formatDescriptor(descriptor, parsed.json, layout));
-      if (mismatches !== undefined && mismatches.length > 0) {
-        for (const m of mismatches) process.stderr.write(`overlaydiff: verify: ${m.path}: ${m.what}\n`);
-        return 1;
-      }
-    } finally {
-      process.off('SIGINT', abort).off('SIGTERM', abort);
+    const { descriptor, mismatches, layout } = await withInterrupts((signal) => runDiff(parsed, signal));
+    // The descriptor never mixes with a layer written to stdout.
+    const report = parsed.outputPath === undefined && parsed.layout === undefined ? process.stderr : process.stdout;
+    report.write(formatDescriptor(descriptor, parsed.json, layout));
+    if (mismatches !== undefined && mismatches.length > 0) {
+      for (const m of mismatches) process.stderr.write(`overlaydiff: verify: ${m.path}: ${m.what}\n`);
+      return 1;
     }
     return 0;
   } catch (err) {

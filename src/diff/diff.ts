@@ -7,9 +7,10 @@ import { writeTo } from '../blob/write-to.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
 import { unmappedOwnerIds } from '../fsio/user-namespace.js';
 import { buildLayer } from '../layer/build-layer.js';
+import { emptyStats } from '../layer/stats.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
 import { writeTar } from '../tar/writer.js';
-import type { DiffOptions, DiffStats, LayerDescriptor } from '../types.js';
+import type { DiffOptions, LayerDescriptor } from '../types.js';
 import { planDiff, type DiffPlan } from './options.js';
 import { upperChanges } from './upper-changes.js';
 
@@ -27,16 +28,7 @@ export async function diff(options: DiffOptions): Promise<LayerDescriptor> {
 }
 
 async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescriptor> {
-  const stats: DiffStats = {
-    entries: 0,
-    bytes: 0,
-    whiteouts: 0,
-    opaqueDirs: 0,
-    hardlinks: 0,
-    emptyXattrsDropped: 0,
-    socketsSkipped: 0,
-    unmappedOwners: 0,
-  };
+  const stats = emptyStats();
   const overflowIds = unmappedOwnerIds();
   const exclude = plan.exclude;
   const changes = upperChanges(plan.uppers, new MergedLowers(plan.lowers, plan.dialect), {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { dir, file, symlink } from '../../fixtures/entries.js';
-import type { Change, DiffStats, FsEntry, TarEntry } from '../types.js';
+import type { Change, FsEntry, TarEntry } from '../types.js';
 import { buildLayer } from './build-layer.js';
+import { emptyStats } from './stats.js';
 
-const emptyStats = (): DiffStats => ({
-  entries: 0, bytes: 0, whiteouts: 0, opaqueDirs: 0, hardlinks: 0, emptyXattrsDropped: 0, socketsSkipped: 0, unmappedOwners: 0,
-});
 
 async function members(changes: Change[], stats = emptyStats()): Promise<TarEntry[]> {
   async function* source(): AsyncGenerator<Change> {

@@ -1,7 +1,7 @@
 // Validates containerd Mount values and resolves a (lower, upper) pair, as given to Differ.Compare, into an upperdir and its lowerdirs.
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OverlaydiffError, ioError } from '../errors.js';
+import { ioError, OverlaydiffError, usageError } from '../errors.js';
 import type { XattrNamespace } from '../types.js';
 import { readModuleDefaults, type OverlayModuleDefaults } from './module-defaults.js';
 import { splitMountData } from './overlay-escapes.js';
@@ -56,29 +56,29 @@ type Field = (typeof FIELDS)[number];
  * Throws E_USAGE naming the offending field, e.g. `upper[0].options[2]`.
  */
 export function validateMounts(value: unknown, where: string): Mount[] {
-  if (!Array.isArray(value)) throw usage(`${where}: expected an array of mounts, got ${describe(value)}`);
+  if (!Array.isArray(value)) throw usageError(`${where}: expected an array of mounts, got ${describe(value)}`);
   return value.map((item: unknown, i) => validateMount(item, `${where}[${i}]`));
 }
 
 function validateMount(item: unknown, where: string): Mount {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) throw usage(`${where}: expected a mount object, got ${describe(item)}`);
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) throw usageError(`${where}: expected a mount object, got ${describe(item)}`);
   const fields = new Map<Field, unknown>();
   for (const [key, value] of Object.entries(item)) {
     const field = FIELDS.find((f) => f === key || capitalize(f) === key);
-    if (field === undefined) throw usage(`${where}.${key}: unknown field (a mount has ${FIELDS.join(', ')})`);
-    if (fields.has(field)) throw usage(`${where}.${key}: ${field} is given twice`);
+    if (field === undefined) throw usageError(`${where}.${key}: unknown field (a mount has ${FIELDS.join(', ')})`);
+    if (fields.has(field)) throw usageError(`${where}.${key}: ${field} is given twice`);
     fields.set(field, value);
   }
   const type = fields.get('type');
-  if (typeof type !== 'string' || type === '') throw usage(`${where}.type: expected a mount type such as "overlay" or "bind", got ${describe(type)}`);
+  if (typeof type !== 'string' || type === '') throw usageError(`${where}.type: expected a mount type such as "overlay" or "bind", got ${describe(type)}`);
   const source = fields.get('source') ?? '';
-  if (typeof source !== 'string') throw usage(`${where}.source: expected a string, got ${describe(source)}`);
+  if (typeof source !== 'string') throw usageError(`${where}.source: expected a string, got ${describe(source)}`);
   const target = fields.get('target') ?? '';
-  if (typeof target !== 'string') throw usage(`${where}.target: expected a string, got ${describe(target)}`);
+  if (typeof target !== 'string') throw usageError(`${where}.target: expected a string, got ${describe(target)}`);
   const options = fields.get('options') ?? [];
-  if (!Array.isArray(options)) throw usage(`${where}.options: expected an array of strings, got ${describe(options)}`);
+  if (!Array.isArray(options)) throw usageError(`${where}.options: expected an array of strings, got ${describe(options)}`);
   options.forEach((o: unknown, j) => {
-    if (typeof o !== 'string') throw usage(`${where}.options[${j}]: expected a string, got ${describe(o)}`);
+    if (typeof o !== 'string') throw usageError(`${where}.options[${j}]: expected a string, got ${describe(o)}`);
   });
   return { type, source, ...(target === '' ? {} : { target }), options: options as string[] };
 }
@@ -89,12 +89,12 @@ function validateMount(item: unknown, where: string): Mount {
  */
 export function parseMountsDocument(value: unknown): { upper: Mount[]; lower: Mount[] } {
   if (Array.isArray(value)) return { upper: validateMounts(value, 'upper'), lower: [] };
-  if (typeof value !== 'object' || value === null) throw usage(`expected {"upper": [...], "lower": [...]} or an array of mounts, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null) throw usageError(`expected {"upper": [...], "lower": [...]} or an array of mounts, got ${describe(value)}`);
   for (const key of Object.keys(value)) {
-    if (key !== 'upper' && key !== 'lower') throw usage(`${key}: unknown field (expected upper and lower)`);
+    if (key !== 'upper' && key !== 'lower') throw usageError(`${key}: unknown field (expected upper and lower)`);
   }
   const doc = value as { upper?: unknown; lower?: unknown };
-  if (doc.upper === undefined) throw usage('upper: missing (the snapshot to diff)');
+  if (doc.upper === undefined) throw usageError('upper: missing (the snapshot to diff)');
   return { upper: validateMounts(doc.upper, 'upper'), lower: doc.lower === undefined ? [] : validateMounts(doc.lower, 'lower') };
 }
 
@@ -119,8 +119,8 @@ export function resolveMounts(lower: readonly Mount[], upper: readonly Mount[], 
   const defaults = (): OverlayModuleDefaults => (cached ??= readModuleDefaults(options.sysfsDir));
   const lowerMounts = validateMounts(lower, 'lower');
   const upperMounts = validateMounts(upper, 'upper');
-  if (upperMounts.length !== 1) throw usage(`upper: expected exactly one mount, got ${upperMounts.length}`);
-  if (lowerMounts.length > 1) throw usage(`lower: expected at most one mount (the parent's view), got ${lowerMounts.length}`);
+  if (upperMounts.length !== 1) throw usageError(`upper: expected exactly one mount, got ${upperMounts.length}`);
+  if (lowerMounts.length > 1) throw usageError(`lower: expected at most one mount (the parent's view), got ${lowerMounts.length}`);
   const top = shapeOf(upperMounts[0]!, 'upper[0]', defaults);
   const parent = lowerMounts[0] === undefined ? undefined : shapeOf(lowerMounts[0], 'lower[0]', defaults);
 
@@ -142,12 +142,12 @@ export function resolveMounts(lower: readonly Mount[], upper: readonly Mount[], 
   else if (view.length === 0 && expected.every(isEmptyDirectory)) lowers = expected;
   else if (expected.length === 0 && view.every(isEmptyDirectory)) lowers = [];
   else if (top.kind === 'bind') {
-    throw usage(
+    throw usageError(
       `the upper is a bind mount (a snapshot without parent) but the lower mount's view (${listDirs(view)}) is not empty: ` +
         'a full tree cannot be diffed against a non-empty parent from its directory alone',
     );
   } else {
-    throw usage(
+    throw usageError(
       `the upper mount's lowerdirs (${listDirs(expected)}) are not the lower mount's view (${listDirs(view)}): ` +
         `pass the parent snapshot's mounts as the lower (an overlay with the same lowerdirs, a bind mount of ` +
         `the single lowerdir, or none for a first layer)`,
@@ -156,13 +156,13 @@ export function resolveMounts(lower: readonly Mount[], upper: readonly Mount[], 
 
   const mountNamespace = top.kind === 'overlay' ? top.snapshot.xattrNamespace : undefined;
   if (top.kind === 'overlay' && parent?.kind === 'overlay' && parent.snapshot.xattrNamespace !== top.snapshot.xattrNamespace) {
-    throw usage(
+    throw usageError(
       `the upper mount uses the ${top.snapshot.xattrNamespace} namespace but the lower mount uses ${parent.snapshot.xattrNamespace} ` +
         '(userxattr on one only): they would see different merged views of the same layers',
     );
   }
   if (options.xattrNamespace !== undefined && mountNamespace !== undefined && options.xattrNamespace !== mountNamespace) {
-    throw usage(
+    throw usageError(
       `xattr namespace ${options.xattrNamespace} contradicts the upper mount, which ${mountNamespace === 'user' ? 'has' : 'lacks'} ` +
         `userxattr (namespace ${mountNamespace})`,
     );
@@ -182,7 +182,7 @@ const PROPAGATION_FLAGS = new Set(['shared', 'rshared', 'private', 'rprivate', '
 
 function shapeOf(mount: Mount, where: string, defaults: () => OverlayModuleDefaults): Shape {
   if (mount.target !== undefined && mount.target !== '/') {
-    throw usage(`${where}.target: mounts on a subdirectory (${JSON.stringify(mount.target)}) are not supported; give the snapshot's root mount`);
+    throw usageError(`${where}.target: mounts on a subdirectory (${JSON.stringify(mount.target)}) are not supported; give the snapshot's root mount`);
   }
   const idmap = mount.options.find((o) => o.startsWith('uidmap=') || o.startsWith('gidmap='));
   if (idmap !== undefined) {
@@ -193,7 +193,7 @@ function shapeOf(mount: Mount, where: string, defaults: () => OverlayModuleDefau
   }
   const isBind = mount.options.includes('bind') || mount.options.includes('rbind');
   if (mount.type === 'bind' || (mount.type === 'none' && isBind)) {
-    if (mount.source === '') throw usage(`${where}.source: a bind mount needs the directory to bind`);
+    if (mount.source === '') throw usageError(`${where}.source: a bind mount needs the directory to bind`);
     return { kind: 'bind', dir: resolve(mount.source) };
   }
   if (mount.type !== 'overlay') {
@@ -205,7 +205,7 @@ function shapeOf(mount: Mount, where: string, defaults: () => OverlayModuleDefau
   const data: string[] = [];
   for (const option of mount.options) {
     if (option === 'bind' || option === 'rbind' || option === 'remount' || option === 'loop') {
-      throw usage(`${where}.options: ${JSON.stringify(option)} makes no sense for an overlay mount`);
+      throw usageError(`${where}.options: ${JSON.stringify(option)} makes no sense for an overlay mount`);
     }
     // containerd joins the remaining options with ',' for mount(2); the kernel splits them again.
     if (!PROPAGATION_FLAGS.has(option)) data.push(...splitMountData(option));
@@ -254,6 +254,3 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : typeof value;
 }
 
-function usage(message: string): OverlaydiffError {
-  return new OverlaydiffError('E_USAGE', message);
-}
