@@ -1,10 +1,9 @@
 // Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
-import { createReadStream, openSync } from 'node:fs';
-import { OverlaydiffError, displayPath, ioError } from '../errors.js';
+import { OverlaydiffError, displayPath } from '../errors.js';
 import { readTar } from '../tar/reader.js';
 import type { Compression, XattrNamespace } from '../types.js';
 import { Applier, type ApplyCounts, type ApplyFormat } from './applier.js';
-import { layerTar, newLayerHashes } from './layer-stream.js';
+import { layerTar, newLayerHashes, openLayer } from './layer-stream.js';
 
 export type { ApplyFormat } from './applier.js';
 
@@ -80,14 +79,4 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, 
     );
   }
   return { ...applier.counts, diffID, digest, compression: hashes.compression };
-}
-
-function openLayer(path: string): AsyncIterable<Buffer> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw ioError('open the layer', path, err);
-  }
-  return createReadStream('', { fd, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
 }

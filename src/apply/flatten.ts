@@ -1,6 +1,5 @@
 // flatten: applies layers bottom first in memory (inodes, not paths) and writes one canonical layer.
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -13,7 +12,7 @@ import { readTar } from '../tar/reader.js';
 import { writeTar } from '../tar/writer.js';
 import type { DataSource } from '../types.js';
 import { FlatTree, type LayerMember } from './flat-tree.js';
-import { layerTar } from './layer-stream.js';
+import { layerTar, newLayerHashes, openLayer } from './layer-stream.js';
 
 export interface FlattenOptions {
   /** Layer blobs (tar or tar+gzip), bottom layer first. */
@@ -45,8 +44,8 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     let staged = 0;
     for (const layer of options.layers) {
       const members: LayerMember<DataSource>[] = [];
-      const hashes = { blob: createHash('sha256'), tar: createHash('sha256'), compression: 'none' as const };
-      for await (const { entry, body } of readTar(layerTar(createReadStream(layer, { highWaterMark: 1 << 20 }), hashes))) {
+      const hashes = newLayerHashes();
+      for await (const { entry, body } of readTar(layerTar(openLayer(layer), hashes))) {
         options.signal?.throwIfAborted();
         if (entry.type !== 'file' || entry.size === 0n) {
           members.push({ entry });

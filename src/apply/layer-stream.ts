@@ -3,7 +3,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createZstdDecompressor } from '../blob/zstd.js';
-import { OverlaydiffError } from '../errors.js';
+import { createReadStream, openSync } from 'node:fs';
+import { OverlaydiffError, ioError } from '../errors.js';
 import type { Compression } from '../types.js';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
@@ -86,4 +87,15 @@ export function newLayerHashes(): LayerHashes {
 
 function startsWith(bytes: Buffer, magic: Buffer): boolean {
   return bytes.length >= magic.length && bytes.subarray(0, magic.length).equals(magic);
+}
+
+/** The bytes of the layer blob at `path`, read in 1 MiB chunks; a missing file is an error naming it. */
+export function openLayer(path: string): AsyncIterable<Buffer> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw ioError('open the layer', path, err);
+  }
+  return createReadStream('', { fd, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
 }

@@ -1,6 +1,6 @@
 // verify: does a layer, applied on the lowers' merged view, give the snapshot's merged view?
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { dialectFor } from '../classify/namespace.js';
 import { upperChanges } from '../diff/upper-changes.js';
 import { resolveDirectory } from '../diff/options.js';
@@ -11,7 +11,7 @@ import { readTar } from '../tar/reader.js';
 import type { DataSource, TarEntry, XattrNamespace } from '../types.js';
 import { displayPath, ioError } from '../errors.js';
 import { FlatTree, type LayerMember } from './flat-tree.js';
-import { layerTar } from './layer-stream.js';
+import { layerTar, newLayerHashes, openLayer } from './layer-stream.js';
 
 export interface VerifyOptions {
   /** The layer blob (tar or tar+gzip). */
@@ -64,9 +64,9 @@ async function* treeMembers(roots: readonly Buffer[], dialect: ReturnType<typeof
 }
 
 async function layerMembers(layer: string, signal?: AbortSignal): Promise<LayerMember<Content>[]> {
-  const hashes = { blob: createHash('sha256'), tar: createHash('sha256'), compression: 'none' as const };
+  const hashes = newLayerHashes();
   const members: LayerMember<Content>[] = [];
-  for await (const { entry, body } of readTar(layerTar(createReadStream(layer, { highWaterMark: 1 << 20 }), hashes))) {
+  for await (const { entry, body } of readTar(layerTar(openLayer(layer), hashes))) {
     signal?.throwIfAborted();
     if (entry.type !== 'file' || entry.size === 0n) {
       members.push({ entry });
