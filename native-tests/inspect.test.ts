@@ -1,6 +1,7 @@
 // `overlaydiff inspect --lint` on real overlay layers: our own layers are clean; a hand-made bad one
 // (python tarfile) is flagged for every rule.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { LINT_RULES } from '../src/inspect/inspect.js';
@@ -13,6 +14,7 @@ const CLI = process.env['OVERLAYDIFF_CLI'] ?? join(REPO, 'dist/cli/main.js');
 
 interface InspectJson {
   compression: string;
+  digest: string;
   diffID: string;
   entries: { path: string; kind: string }[];
   findings: { rule: string; path: string; message: string }[];
@@ -54,6 +56,34 @@ describe('overlaydiff inspect --lint', () => {
       expect(kinds.get('.wh.gone')).toBe('whiteout');
       expect(kinds.get('a/.wh.g')).toBe('whiteout');
     }
+  });
+
+  forModes(['trusted', 'user'] as const, '%s: an image of a real snapshot in a layout lints clean, each layer against those below', (mode) => {
+    const s = scenario(mode, 1);
+    s.prepare('mkdir -p $L0/etc/app $L0/var/cache $L0/opt; echo 1 > $L0/etc/app/conf; echo 1 > $L0/gone; echo c > $L0/var/cache/x');
+    s.change('rm gone; rm -rf var/cache && mkdir var/cache && echo y > var/cache/y; echo 2 > etc/app/conf; mkdir -p opt/new && echo n > opt/new/f');
+    const layout = join(s.root, 'layout');
+    const base = spawnSync(process.execPath, [CLI, 'diff', '--upper', s.lowers[0]!, '--layout', layout, '--tag', 'base'], { encoding: 'utf8' });
+    expect(base.status, base.stderr).toBe(0);
+    const d = s.diff(['--layout', layout, '--tag', 'app', '--base', 'base', '--compression', 'gzip']);
+    expect(d.code, d.stderr).toBe(0);
+    const r = spawnSync(process.execPath, [CLI, 'inspect', '--layout', layout, '--tag', 'app', '--lint', '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const doc = JSON.parse(r.stdout) as { layers: (InspectJson & { mismatches: string[] })[] };
+    expect(doc.layers.map((l) => [l.compression, l.findings, l.mismatches])).toEqual([
+      ['none', [], []],
+      ['gzip', [], []],
+    ]);
+    const top = new Map(doc.layers[1]!.entries.map((e) => [e.path, e.kind]));
+    expect(top.get('.wh.gone')).toBe('whiteout');
+    expect(top.get('var/cache/.wh..wh..opq')).toBe('opaque');
+    // The same top layer checked against an empty lower instead of its base is flagged.
+    const empty = join(s.root, 'empty-lower');
+    mkdirSync(empty);
+    const blob = join(layout, 'blobs', 'sha256', doc.layers[1]!.digest.slice('sha256:'.length));
+    const alone = spawnSync(process.execPath, [CLI, 'inspect', blob, '--lint', '--lower', empty, '--json'], { encoding: 'utf8' });
+    expect(alone.status).toBe(1);
+    expect([...new Set((JSON.parse(alone.stdout) as InspectJson).findings.map((f) => f.rule))].sort()).toEqual(['opaque-no-lower', 'whiteout-absent']);
   });
 
   forModes(['trusted'] as const, '%s: a hand-made bad layer is flagged for every rule', () => {

@@ -7,6 +7,7 @@ export { verify, type Mismatch, type VerifyOptions } from './apply/verify.js';
 export { OverlaydiffError, displayPath, type ErrorCode } from './errors.js';
 export { MEDIA_TYPE_TAR, MEDIA_TYPE_TAR_GZIP, MEDIA_TYPE_TAR_ZSTD } from './blob/compress.js';
 export { inspectLayer, LINT_RULES, type InspectEntry, type InspectOptions, type InspectResult, type LintFinding, type LintRule, type MemberKind } from './inspect/inspect.js';
+export { inspectImage, type InspectImageOptions, type InspectImageResult, type InspectedLayer } from './inspect/inspect-image.js';
 export type {
   Compression,
   DiffOptions,

@@ -6,38 +6,11 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OverlaydiffError } from '../errors.js';
 import { getXattr } from '../fsio/xattr.js';
-import { encodeEntryHeaders, endOfArchive, paddingLength } from '../tar/header.js';
-import type { TarEntry } from '../types.js';
+import { tarOf as tar, type Member } from '../../fixtures/layer-tar.js';
 import { apply, type ApplyOptions } from './apply.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 const isRoot = process.geteuid?.() === 0;
-
-type Member = Partial<Omit<TarEntry, 'path'>> & { path: string; data?: string };
-
-function tar(members: readonly Member[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const { data, path, ...fields } of members) {
-    const bytes = data === undefined ? undefined : b(data);
-    const e: TarEntry = {
-      type: 'file',
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      mtime: 1_600_000_000n,
-      size: BigInt(bytes?.length ?? 0),
-      devMajor: 0,
-      devMinor: 0,
-      xattrs: [],
-      ...fields,
-      path: b(path),
-    };
-    parts.push(encodeEntryHeaders(e));
-    if (bytes !== undefined) parts.push(bytes, Buffer.alloc(paddingLength(BigInt(bytes.length))));
-  }
-  parts.push(endOfArchive());
-  return Buffer.concat(parts);
-}
 
 async function* once(data: Buffer): AsyncGenerator<Buffer> {
   yield data;

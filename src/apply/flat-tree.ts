@@ -48,6 +48,12 @@ export class FlatTree<C> {
     for (const member of entries) this.#put(member);
   }
 
+  /** What the layers applied so far leave at `path`: a directory, something else, or nothing. */
+  kindAt(path: Buffer): 'dir' | 'other' | undefined {
+    const node = this.#find(path);
+    return node === undefined ? undefined : node.children !== undefined ? 'dir' : 'other';
+  }
+
   /**
    * The flattened layer's members in canonical order (depth first, names by bytes): the first
    * name of each inode carries the data, later names link to that first name (no chains).

@@ -3,13 +3,17 @@ import { withInterrupts } from './interrupt.js';
 import { parseArgs } from 'node:util';
 import { displayPath, usageError } from '../errors.js';
 import { inspectLayer, type InspectEntry, type InspectOptions, type InspectResult } from '../inspect/inspect.js';
+import { inspectImage, type InspectImageOptions } from '../inspect/inspect-image.js';
 import type { TarEntryType } from '../types.js';
 import { splitPathList } from './path-list.js';
 
 export const INSPECT_USAGE = `usage: overlaydiff inspect LAYER [--json] [--lint [--lower DIR[:DIR...]] [--xattr-namespace NS]]
+       overlaydiff inspect --layout DIR [--tag NAME] [--json] [--lint]
 
-Lists the members of the OCI layer LAYER (tar, tar+gzip or tar+zstd, detected): type, mode, owner,
-size, whiteout/opaque classification and xattr names.
+Lists the members of the OCI layer LAYER (tar, tar+gzip or tar+zstd, detected), or of every layer
+of the image NAME in the OCI image layout DIR, bottom first: type, mode, owner, size,
+whiteout/opaque classification and xattr names. For an image it also checks each layer blob against
+the manifest (digest, media type) and the config (diffID); a mismatch makes the exit status 1.
 
 Options:
   --lint                    also flag what a correct layer should not have: overlay-private xattrs,
@@ -17,16 +21,19 @@ Options:
                             non-canonical order, empty xattr records; with --lower also whiteouts of
                             paths the lowers lack and opaque markers on dirs the lowers lack.
                             Exit status 1 when anything is found
+                            In a layout, each layer's lowers are the image's layers below it
   --lower DIR[:DIR...]      the lowerdirs the layer applies on, topmost first (escape ':' as '\\:')
   --xattr-namespace NS      trusted (default) or user: the namespace of the lowers' overlay xattrs
-  --json                    print {compression, digest, diffID, entries, findings} as JSON
+  --layout DIR              inspect an image of this OCI image layout instead of a layer file
+  --tag NAME                the image's ref name in the layout (default: latest)
+  --json                    print {compression, digest, diffID, entries, findings} as JSON; for an
+                            image {tag, manifest, layers: [{layer, mediaType, ..., mismatches}]}
   --debug                   print stack traces on errors
 `;
 
-export interface InspectCommand {
-  readonly options: Omit<InspectOptions, 'signal'>;
-  readonly json: boolean;
-}
+export type InspectCommand =
+  | { readonly kind: 'layer'; readonly options: Omit<InspectOptions, 'signal'>; readonly json: boolean }
+  | { readonly kind: 'image'; readonly options: Omit<InspectImageOptions, 'signal'>; readonly json: boolean };
 
 /** Parses `inspect` arguments without touching the filesystem; throws E_USAGE on anything malformed. */
 export function parseInspectArgs(args: readonly string[]): InspectCommand {
@@ -38,20 +45,30 @@ export function parseInspectArgs(args: readonly string[]): InspectCommand {
       lint: { type: 'boolean', default: false },
       lower: { type: 'string' },
       'xattr-namespace': { type: 'string' },
+      layout: { type: 'string' },
+      tag: { type: 'string' },
       json: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
     },
   });
   const [layer, ...extra] = positionals;
-  if (layer === undefined || layer === '') throw usageError('inspect needs LAYER');
   if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const namespace = values['xattr-namespace'];
   if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
     throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
   }
   if (!values.lint && (values.lower !== undefined || namespace !== undefined)) throw usageError('--lower and --xattr-namespace go with --lint');
+  if (values.layout !== undefined) {
+    if (layer !== undefined) throw usageError('give either LAYER or --layout, not both');
+    if (values.layout === '') throw usageError('--layout needs a directory');
+    if (values.lower !== undefined || namespace !== undefined) throw usageError("--lower and --xattr-namespace are for a layer file; in a layout a layer's lowers are the layers below it");
+    return { kind: 'image', options: { layout: values.layout, lint: values.lint, ...(values.tag === undefined ? {} : { tag: values.tag }) }, json: values.json };
+  }
+  if (values.tag !== undefined) throw usageError('--tag goes with --layout');
+  if (layer === undefined || layer === '') throw usageError('inspect needs LAYER or --layout DIR');
   const lowers = values.lower === undefined ? [] : splitPathList(values.lower);
   return {
+    kind: 'layer',
     options: {
       layer,
       lint: values.lint,
@@ -98,29 +115,65 @@ export function entryJson(entry: InspectEntry): Record<string, unknown> {
   };
 }
 
-/** Runs the inspection; returns the output text in pieces (listing, then summary and findings). */
-export async function runInspect(command: InspectCommand, signal: AbortSignal): Promise<{ text: string[]; result: InspectResult }> {
-  const entries: Record<string, unknown>[] = [];
-  const lines: string[] = [];
-  const result = await inspectLayer({ ...command.options, signal }, (entry) => {
-    if (command.json) entries.push(entryJson(entry));
-    else lines.push(`${formatEntry(entry)}\n`);
-  });
-  if (command.json) {
-    const findings = result.findings.map((f) => ({ rule: f.rule, index: f.index, path: displayPath(f.path), message: f.message }));
-    const doc = { compression: result.compression, digest: result.digest, diffID: result.diffID, entries, ...(command.options.lint === true ? { findings } : {}) };
-    return { text: [`${JSON.stringify(doc, null, 2)}\n`], result };
-  }
-  lines.push(`# ${result.entries} entries, ${result.compression}, digest ${result.digest}, diffID ${result.diffID}\n`);
-  if (command.options.lint === true) {
-    for (const f of result.findings) lines.push(`lint: ${f.rule}: ${f.message}\n`);
-    lines.push(`# lint: ${result.findings.length === 0 ? 'clean' : `${result.findings.length} finding(s)`}\n`);
-  }
-  return { text: lines, result };
+/** Runs the inspection; returns the output text in pieces and whether anything was found (exit status 1). */
+export async function runInspect(command: InspectCommand, signal: AbortSignal): Promise<{ text: string[]; found: boolean }> {
+  return command.kind === 'layer' ? runLayerInspect(command.options, command.json, signal) : runImageInspect(command.options, command.json, signal);
 }
 
+async function runLayerInspect(options: Omit<InspectOptions, 'signal'>, json: boolean, signal: AbortSignal): Promise<{ text: string[]; found: boolean }> {
+  const entries: Record<string, unknown>[] = [];
+  const lines: string[] = [];
+  const result = await inspectLayer({ ...options, signal }, (entry) => {
+    if (json) entries.push(entryJson(entry));
+    else lines.push(`${formatEntry(entry)}\n`);
+  });
+  const found = result.findings.length > 0;
+  if (json) return { text: [`${JSON.stringify(resultJson(result, entries, options.lint === true), null, 2)}\n`], found };
+  lines.push(`# ${result.entries} entries, ${result.compression}, digest ${result.digest}, diffID ${result.diffID}\n`);
+  if (options.lint === true) lines.push(...findingLines(result));
+  return { text: lines, found };
+}
 
-/** The whole `inspect` command after its name. Exit status: 0, or 1 when --lint found something. */
+async function runImageInspect(options: Omit<InspectImageOptions, 'signal'>, json: boolean, signal: AbortSignal): Promise<{ text: string[]; found: boolean }> {
+  const entries: Record<string, unknown>[][] = [];
+  const lines: string[] = [];
+  let header = -1;
+  const result = await inspectImage({ ...options, signal }, (layer, entry) => {
+    if (json) (entries[layer] ??= []).push(entryJson(entry));
+    else {
+      if (header !== layer) lines.push(`# layer ${layer}\n`);
+      header = layer;
+      lines.push(`${formatEntry(entry)}\n`);
+    }
+  });
+  const lint = options.lint === true;
+  const found = result.layers.some((l) => l.mismatches.length > 0 || l.findings.length > 0);
+  if (json) {
+    const layers = result.layers.map((l) => ({ layer: l.layer, mediaType: l.mediaType, ...resultJson(l, entries[l.layer] ?? [], lint), mismatches: l.mismatches }));
+    return { text: [`${JSON.stringify({ tag: result.tag, manifest: result.manifest, layers }, null, 2)}\n`], found };
+  }
+  for (const l of result.layers) {
+    lines.push(`# layer ${l.layer}: ${l.entries} entries, ${l.mediaType}, digest ${l.digest}, diffID ${l.diffID}\n`);
+    for (const m of l.mismatches) lines.push(`mismatch: layer ${l.layer}: ${m}\n`);
+    if (lint) lines.push(...findingLines(l, `layer ${l.layer}: `));
+  }
+  lines.push(`# image ${result.tag}: ${result.layers.length} layer(s), manifest ${result.manifest}\n`);
+  return { text: lines, found };
+}
+
+function resultJson(result: InspectResult, entries: Record<string, unknown>[], lint: boolean): Record<string, unknown> {
+  const findings = result.findings.map((f) => ({ rule: f.rule, index: f.index, path: displayPath(f.path), message: f.message }));
+  return { compression: result.compression, digest: result.digest, diffID: result.diffID, entries, ...(lint ? { findings } : {}) };
+}
+
+function findingLines(result: InspectResult, prefix = ''): string[] {
+  return [
+    ...result.findings.map((f) => `lint: ${prefix}${f.rule}: ${f.message}\n`),
+    `# lint: ${prefix}${result.findings.length === 0 ? 'clean' : `${result.findings.length} finding(s)`}\n`,
+  ];
+}
+
+/** The whole `inspect` command after its name. Exit status: 0, or 1 when lint or the image check found something. */
 export async function runInspectCommand(args: readonly string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(INSPECT_USAGE);
@@ -128,9 +181,9 @@ export async function runInspectCommand(args: readonly string[]): Promise<number
   }
   const command = parseInspectArgs(args);
   return withInterrupts(async (signal) => {
-    const { text, result } = await runInspect(command, signal);
+    const { text, found } = await runInspect(command, signal);
     await writeText(text);
-    return result.findings.length > 0 ? 1 : 0;
+    return found ? 1 : 0;
   });
 }
 

@@ -216,10 +216,11 @@ describe('inspectLayer', () => {
 describe('parseInspectArgs', () => {
   it('parses the layer, lint and lowers', () => {
     expect(parseInspectArgs(['l.tar', '--lint', '--lower', '/a:/b', '--xattr-namespace', 'user', '--json'])).toEqual({
+      kind: 'layer',
       options: { layer: 'l.tar', lint: true, lowers: ['/a', '/b'], xattrNamespace: 'user' },
       json: true,
     });
-    expect(() => parseInspectArgs([])).toThrow(/needs LAYER/);
+    expect(() => parseInspectArgs([])).toThrow(/needs LAYER or --layout DIR/);
     expect(() => parseInspectArgs(['l.tar', '--lower', '/a'])).toThrow(/go with --lint/);
     expect(() => parseInspectArgs(['l.tar', '--lint', '--xattr-namespace', 'x'])).toThrow(/trusted or user/);
   });

@@ -6,7 +6,7 @@ import { dialectFor, isPrivateXattr, isXattrNamespace } from '../classify/namesp
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
 import { readTar } from '../tar/reader.js';
-import type { Compression, TarEntryType, XattrNamespace } from '../types.js';
+import type { Compression, TarEntry, TarEntryType, XattrNamespace } from '../types.js';
 import { classifyMember, compareOrderKeys, type MemberKind } from './classify-member.js';
 import { EmptyXattrScanner } from './empty-xattr-scan.js';
 
@@ -107,19 +107,42 @@ export interface InspectResult {
 export async function inspectLayer(options: InspectOptions, onEntry: (entry: InspectEntry) => void = () => {}): Promise<InspectResult> {
   const namespace = options.xattrNamespace ?? 'trusted';
   if (!isXattrNamespace(namespace)) throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
-  const lint = options.lint ?? false;
   const lowers = options.lowers === undefined || options.lowers.length === 0 ? undefined : new MergedLowers(options.lowers.map(lowerDirectory), dialectFor(namespace));
+  const below: LowerView | undefined =
+    lowers === undefined
+      ? undefined
+      : (path) => {
+          const hit = lowers.lookup(path);
+          return hit === undefined ? undefined : hit.stat.type === 'dir' ? 'dir' : 'other';
+        };
+  return inspectBlob(options.layer, { lint: options.lint ?? false, lowers: below, signal: options.signal }, onEntry);
+}
+
+/** What is below a layer at a path: a directory, something else, or nothing. */
+export type LowerView = (path: Buffer) => 'dir' | 'other' | undefined;
+
+export interface BlobInspection {
+  readonly lint: boolean;
+  /** Enables the rules that need the layer's lowers. */
+  readonly lowers: LowerView | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** Called with each member as read, for a caller that models the tree the layer builds. */
+  readonly onMember?: (entry: TarEntry) => void;
+}
+
+/** Streams the layer blob at `path` through the listing and the linter; shared by layer and image inspection. */
+export async function inspectBlob(path: string, how: BlobInspection, onEntry: (entry: InspectEntry) => void): Promise<InspectResult> {
   const hashes = newLayerHashes();
   const scanner = new EmptyXattrScanner();
   const findings: LintFinding[] = [];
-  const linter = lint ? new Linter(findings, lowers) : undefined;
+  const linter = how.lint ? new Linter(findings, how.lowers) : undefined;
   let index = 0;
-  const stream = createReadStream(options.layer, options.signal === undefined ? {} : { signal: options.signal });
+  const stream = createReadStream(path, how.signal === undefined ? {} : { signal: how.signal });
   try {
     for await (const member of readTar(tap(layerTar(stream, hashes), scanner))) {
-      options.signal?.throwIfAborted();
+      how.signal?.throwIfAborted();
       const { entry } = member;
-      const path = classifyMember(entry);
+      const classified = classifyMember(entry);
       const listed: InspectEntry = {
         index,
         path: entry.path,
@@ -131,18 +154,19 @@ export async function inspectLayer(options: InspectOptions, onEntry: (entry: Ins
         ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }),
         devMajor: entry.devMajor,
         devMinor: entry.devMinor,
-        kind: path.kind,
-        ...(path.target === undefined ? {} : { target: path.target }),
+        kind: classified.kind,
+        ...(classified.target === undefined ? {} : { target: classified.target }),
         xattrs: entry.xattrs.map((x) => x.name),
       };
       onEntry(listed);
-      linter?.check(listed, path, scanner.found.get(index) ?? []);
+      how.onMember?.(entry);
+      linter?.check(listed, classified, scanner.found.get(index) ?? []);
       scanner.found.delete(index);
       index++;
     }
   } catch (err) {
     if (err instanceof OverlaydiffError) throw err;
-    throw ioError('read the layer', options.layer, err);
+    throw ioError('read the layer', path, err);
   } finally {
     stream.destroy();
   }
@@ -175,14 +199,14 @@ function lowerDirectory(dir: string): Buffer {
 
 class Linter {
   readonly #findings: LintFinding[];
-  readonly #lowers: MergedLowers | undefined;
+  readonly #lowers: LowerView | undefined;
   /** Every member path (latin1 keeps the bytes) → its first index. */
   readonly #seen = new Map<string, number>();
   /** Parent dir path → first member that came before it. */
   readonly #orphans = new Map<string, number>();
   #previousKey: readonly Buffer[] | undefined;
 
-  constructor(findings: LintFinding[], lowers: MergedLowers | undefined) {
+  constructor(findings: LintFinding[], lowers: LowerView | undefined) {
     this.#findings = findings;
     this.#lowers = lowers;
   }
@@ -226,13 +250,12 @@ class Linter {
     // Against the lowers.
     const lowers = this.#lowers;
     if (lowers === undefined || path.target === undefined) return;
-    if (path.kind === 'whiteout' && lowers.lookup(path.target) === undefined) {
+    if (path.kind === 'whiteout' && lowers(path.target) === undefined) {
       report('whiteout-absent', `whiteout for ${displayPath(path.target)}, which the lowers do not have`);
     }
     if (path.kind === 'opaque') {
       // The root always exists below; any other directory must be one in the lowers.
-      const hit = path.target.length === 0 ? undefined : lowers.lookup(path.target);
-      if (path.target.length > 0 && hit?.stat.type !== 'dir') {
+      if (path.target.length > 0 && lowers(path.target) !== 'dir') {
         report('opaque-no-lower', `opaque marker on ${displayPath(path.target)}, which is not a directory in the lowers`);
       }
     }

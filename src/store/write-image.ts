@@ -2,20 +2,18 @@
 import { diff } from '../diff/diff.js';
 import { OverlaydiffError } from '../errors.js';
 import type { DiffOptions, LayerDescriptor } from '../types.js';
-import { exists, blobPath, ensureIndex, ensureLayout, loadJsonBlob, readIndex, readIndexOrEmpty, storeBlob, storeBytes, writeIndex } from './layout-fs.js';
+import { exists, blobPath, ensureIndex, ensureLayout, readIndexOrEmpty, storeBlob, storeBytes, writeIndex } from './layout-fs.js';
 import { withLayoutLock } from './lock.js';
 import {
   MEDIA_TYPE_CONFIG,
   MEDIA_TYPE_MANIFEST,
   REF_NAME_ANNOTATION,
-  isImageConfig,
-  isManifest,
-  isManifestMediaType,
   refNameOf,
   type ImageConfig,
   type OciDescriptor,
   type OciManifest,
 } from './oci-types.js';
+import { readTaggedImage } from './read-image.js';
 import { isValidRefName } from './ref-name.js';
 import { crashPoint, pauseBeforeIndex } from './test-hooks.js';
 
@@ -51,7 +49,7 @@ export async function diffToLayout(options: LayoutDiffOptions): Promise<LayoutDi
   if (base !== undefined) checkRefName('base', base);
   ensureLayout(layout);
   await withLayoutLock(layout, async () => ensureIndex(layout), options.signal);
-  const baseImage = base === undefined ? undefined : readBaseImage(layout, base);
+  const baseImage = base === undefined ? undefined : readTaggedImage(layout, base, '--base');
 
   const layer = await storeBlob(layout, (out) => diff({ ...diffOptions, output: out }), (d) => d.digest, 'layer-temp-written');
   crashPoint('layer-stored');
@@ -95,25 +93,6 @@ function checkRefName(what: string, name: string): void {
   if (!isValidRefName(name)) {
     throw new OverlaydiffError('E_USAGE', `invalid ${what} ${JSON.stringify(name)}: a ref name is components of letters and digits joined by one of - . _ : @ + or --, separated by /`);
   }
-}
-
-function readBaseImage(layout: string, base: string): { manifest: OciManifest; config: ImageConfig } {
-  const entries = readIndex(layout).manifests.filter((m) => refNameOf(m) === base);
-  const entry = entries.at(-1);
-  if (entry === undefined) throw new OverlaydiffError('E_NOT_FOUND', `${layout}: no image tagged ${JSON.stringify(base)} to use as --base`, { path: layout });
-  if (!isManifestMediaType(entry.mediaType)) {
-    throw new OverlaydiffError('E_USAGE', `${layout}: ${base} is a ${entry.mediaType}, not an image manifest; a multi-platform base is not supported`, { path: layout });
-  }
-  const manifest = loadJsonBlob(layout, entry);
-  if (manifest.kind !== 'ok' || !isManifest(manifest.value)) throw badBlob(layout, entry.digest, 'image manifest');
-  const configDescriptor = manifest.value.config;
-  const config = loadJsonBlob(layout, configDescriptor);
-  if (config.kind !== 'ok' || !isImageConfig(config.value)) throw badBlob(layout, configDescriptor.digest, 'image config');
-  return { manifest: manifest.value, config: config.value };
-}
-
-function badBlob(layout: string, digest: string, what: string): OverlaydiffError {
-  return new OverlaydiffError('E_BAD_ARCHIVE', `${layout}: blob ${digest} is missing or not a valid ${what}; run overlaydiff fsck`, { path: layout });
 }
 
 /** The config of the image: the base's with the layer appended, or a new one for this host's platform. */
