@@ -17,7 +17,8 @@ export type {
 } from './types.js';
 export { diffToLayout, DEFAULT_TAG, type LayoutDiffOptions, type LayoutDiffResult } from './store/write-image.js';
 export { gc, type GcOptions, type GcResult } from './store/gc.js';
-export { fsck, type FsckResult } from './store/fsck.js';
+export { fsck, type FsckOptions, type FsckResult } from './store/fsck.js';
+export type { Progress, ProgressListener } from './progress.js';
 export { removeTag } from './store/remove-tag.js';
 export { isValidRefName } from './store/ref-name.js';
 export { parseDuration } from './store/grace.js';

@@ -1,4 +1,5 @@
 // The values the pipeline stages pass to each other: walk → FsEntry → classify → Change → layer → TarEntry.
+import type { ProgressListener } from './progress.js';
 import type { Writable } from 'node:stream';
 
 /** The xattr namespace of the overlay's private attributes: `trusted` (kernel default) or `user` (`userxattr`). */
@@ -143,5 +144,7 @@ export interface DiffOptions {
   sourceDateEpoch?: number;
   /** Glob patterns (picomatch syntax, matched against '/'-separated relative paths); a match is neither emitted nor whited out, and excludes its subtree. Default: none. */
   exclude?: readonly string[];
+  /** Told the entries written and the uncompressed tar bytes so far, as they grow. */
+  onProgress?: ProgressListener;
   signal?: AbortSignal;
 }

@@ -1,5 +1,6 @@
 // Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
 import { OverlaydiffError, displayPath } from '../errors.js';
+import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { readTar } from '../tar/reader.js';
 import type { Compression, XattrNamespace } from '../types.js';
 import { Applier, type ApplyCounts, type ApplyFormat } from './applier.js';
@@ -25,6 +26,8 @@ export interface ApplyOptions {
   diffID?: string;
   /** Expected `sha256:<hex>` of the blob as read (compressed or not); a mismatch is E_BAD_ARCHIVE. */
   digest?: string;
+  /** Told the members applied and the blob bytes read so far. */
+  onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
 
@@ -59,10 +62,12 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, 
   });
   const blob = typeof layer === 'string' ? openLayer(layer) : layer;
   const hashes = newLayerHashes();
+  const progress = new ProgressCounter(options.onProgress);
   try {
-    for await (const { entry, body } of readTar(layerTar(blob, hashes))) {
+    for await (const { entry, body } of readTar(layerTar(progress.countBytes(blob), hashes))) {
       options.signal?.throwIfAborted();
       await applier.member(entry, body);
+      progress.item();
     }
     applier.finish();
   } finally {

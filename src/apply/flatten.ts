@@ -8,6 +8,7 @@ import { DigestTap } from '../blob/digest.js';
 import { writeTo } from '../blob/write-to.js';
 import { OverlaydiffError, ioError } from '../errors.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
+import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { readTar } from '../tar/reader.js';
 import { writeTar } from '../tar/writer.js';
 import type { DataSource } from '../types.js';
@@ -21,6 +22,8 @@ export interface FlattenOptions {
   output: string | Writable;
   /** Where file data is staged while layers are read. Default: the OS temp dir. */
   tempDir?: string;
+  /** Told the members and bytes processed so far: those read from the layers, then those written. */
+  onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
 
@@ -41,12 +44,14 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   const stage = mkdtempSync(join(options.tempDir ?? tmpdir(), 'overlaydiff-flatten-'));
   try {
     const tree = new FlatTree<DataSource>();
+    const progress = new ProgressCounter(options.onProgress);
     let staged = 0;
     for (const layer of options.layers) {
       const members: LayerMember<DataSource>[] = [];
       const hashes = newLayerHashes();
-      for await (const { entry, body } of readTar(layerTar(openLayer(layer), hashes))) {
+      for await (const { entry, body } of readTar(layerTar(progress.countBytes(openLayer(layer)), hashes))) {
         options.signal?.throwIfAborted();
+        progress.item();
         if (entry.type !== 'file' || entry.size === 0n) {
           members.push({ entry });
           continue;
@@ -55,20 +60,24 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       }
       tree.applyLayer(members);
     }
-    const write = (out: Writable): Promise<FlattenResult> => writeFlat(tree, out, options.signal);
+    const write = (out: Writable): Promise<FlattenResult> => writeFlat(tree, out, progress, options.signal);
     return typeof options.output === 'string' ? await writeAtomically(options.output, write) : await write(options.output);
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 }
 
-async function writeFlat(tree: FlatTree<DataSource>, out: Writable, signal?: AbortSignal): Promise<FlattenResult> {
+async function writeFlat(tree: FlatTree<DataSource>, out: Writable, progress: ProgressCounter, signal?: AbortSignal): Promise<FlattenResult> {
   let entries = 0;
   async function* members() {
     for (const { entry, content } of tree.members()) yield content === undefined ? entry : { ...entry, source: content };
   }
-  const tap = new DigestTap();
-  await pipeline(writeTar(members(), () => entries++, signal), tap, writeTo(out), signal === undefined ? {} : { signal });
+  const tap = new DigestTap((length) => progress.addBytes(length));
+  const written = (): void => {
+    entries++;
+    progress.item();
+  };
+  await pipeline(writeTar(members(), written, signal), tap, writeTo(out), signal === undefined ? {} : { signal });
   return { diffID: tap.digest, size: tap.size, entries };
 }
 

@@ -7,10 +7,18 @@ export class DigestTap extends Transform {
   readonly #hash: Hash = createHash('sha256');
   #size = 0;
   #digest: string | undefined;
+  readonly #onChunk: ((length: number) => void) | undefined;
+
+  /** `onChunk` is told each chunk's length as it passes (progress reporting). */
+  constructor(onChunk?: (length: number) => void) {
+    super();
+    this.#onChunk = onChunk;
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#hash.update(chunk);
     this.#size += chunk.length;
+    this.#onChunk?.(chunk.length);
     callback(null, chunk);
   }
 

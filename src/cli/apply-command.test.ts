@@ -72,11 +72,13 @@ describe('overlaydiff apply', () => {
   });
 
   it('parses every option', () => {
-    expect(parseApplyArgs(['L', 'D', '--format', 'overlay', '--xattr-namespace', 'user', '--same-owner', '--json'])).toEqual({
+    expect(parseApplyArgs(['L', 'D', '--format', 'overlay', '--xattr-namespace', 'user', '--same-owner', '--json', '--no-progress'])).toEqual({
       layer: 'L',
       dir: 'D',
       options: { format: 'overlay', xattrNamespace: 'user', sameOwner: true },
       json: true,
+      progress: false,
     });
+    expect(parseApplyArgs(['L', 'D']).progress).toBe(true);
   });
 });

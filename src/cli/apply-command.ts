@@ -1,6 +1,8 @@
 // `overlaydiff apply`: argv → ApplyOptions → apply() → a summary (or JSON) on stdout.
 import { withInterrupts } from './interrupt.js';
 import { parseArgs } from 'node:util';
+import type { ProgressListener } from '../progress.js';
+import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
 import { usageError } from '../errors.js';
 
@@ -21,14 +23,16 @@ Options:
   --diff-id sha256:HEX      check the uncompressed tar against this diffID
   --digest sha256:HEX       check the blob as read (compressed or not) against this digest
   --json                    print the result as JSON
-  --debug                   print stack traces on errors
+${NO_PROGRESS_USAGE}  --debug                   print stack traces on errors
 `;
 
 export interface ApplyCommand {
   readonly layer: string;
   readonly dir: string;
-  readonly options: Omit<ApplyOptions, 'signal'>;
+  readonly options: Omit<ApplyOptions, 'signal' | 'onProgress'>;
   readonly json: boolean;
+  /** Draw progress on stderr when it is a terminal (off with --no-progress). */
+  readonly progress: boolean;
 }
 
 /** Parses `apply` arguments without touching the filesystem; throws E_USAGE on anything malformed. */
@@ -44,6 +48,7 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
       'diff-id': { type: 'string' },
       digest: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...NO_PROGRESS_OPTION,
       debug: { type: 'boolean', default: false },
     },
   });
@@ -69,13 +74,14 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
       ...(digest === undefined ? {} : { digest }),
     },
     json: values.json,
+    progress: !values['no-progress'],
   };
 }
 
 /** Runs the apply; LAYER `-` reads the blob from stdin. */
-export async function runApply(command: ApplyCommand, signal: AbortSignal): Promise<ApplyResult> {
+export async function runApply(command: ApplyCommand, signal: AbortSignal, onProgress?: ProgressListener): Promise<ApplyResult> {
   const layer = command.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : command.layer;
-  return apply(layer, command.dir, { ...command.options, signal });
+  return apply(layer, command.dir, { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
 }
 
 /** The result for people, or as JSON. */
@@ -102,7 +108,7 @@ export async function runApplyCommand(args: readonly string[]): Promise<number> 
     return 0;
   }
   const command = parseApplyArgs(args);
-  const result = await withInterrupts((signal) => runApply(command, signal));
+  const result = await withProgressLine('apply', 'entries', command.progress, (onProgress) => withInterrupts((signal) => runApply(command, signal, onProgress)));
   process.stdout.write(formatApplyResult(result, command.json));
   return 0;
 }

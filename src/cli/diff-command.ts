@@ -13,6 +13,8 @@ import { blobPath } from '../store/layout-fs.js';
 import { diffToLayout, type LayoutDiffResult } from '../store/write-image.js';
 import type { DiffOptions, LayerDescriptor, XattrNamespace } from '../types.js';
 import { splitPathList } from './path-list.js';
+import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE } from './progress-line.js';
+import type { ProgressListener } from '../progress.js';
 
 export const DIFF_USAGE = `usage: overlaydiff diff --upper DIR[:DIR...] [--lower DIR[:DIR...]] [options]
        overlaydiff diff --mounts FILE.json [options]
@@ -52,7 +54,7 @@ Options:
   --base TAG                stack the layer on the image TAG of the same layout
   --verify                  with --mountpoint and -o FILE: check the layer against the mounted
                             snapshot afterwards; exit 1 and list the mismatches if any
-  --debug                   print stack traces on errors
+${NO_PROGRESS_USAGE}  --debug                   print stack traces on errors
 `;
 
 /** Where the snapshot comes from: plain paths, a containerd mounts file, or a live mount point. */
@@ -76,6 +78,8 @@ export interface DiffCommand {
   readonly verify: boolean;
   /** Store the layer as an image in an OCI layout (--layout DIR [--tag NAME] [--base TAG]). */
   readonly layout: LayoutTarget | undefined;
+  /** Draw progress on stderr when it is a terminal (off with --no-progress). */
+  readonly progress: boolean;
 }
 
 export interface LayoutTarget {
@@ -114,6 +118,7 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
       layout: { type: 'string' },
       tag: { type: 'string' },
       base: { type: 'string' },
+      ...NO_PROGRESS_OPTION,
       debug: { type: 'boolean', default: false },
     },
   });
@@ -146,6 +151,7 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
     json: values.json,
     verify: values.verify,
     layout,
+    progress: !values['no-progress'],
   };
 }
 
@@ -236,8 +242,9 @@ export async function runDiff(
   command: DiffCommand,
   signal: AbortSignal,
   environment: ResolveEnvironment = {},
+  onProgress?: ProgressListener,
 ): Promise<{ descriptor: LayerDescriptor; mismatches?: Mismatch[]; layout?: LayoutDiffResult }> {
-  const options = resolveDiffOptions(command, environment);
+  const options = { ...resolveDiffOptions(command, environment), ...(onProgress === undefined ? {} : { onProgress }) };
   let layout: LayoutDiffResult | undefined;
   let descriptor: LayerDescriptor;
   if (command.layout === undefined) descriptor = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });

@@ -1,6 +1,8 @@
 // `overlaydiff gc | rm | fsck`: argv → store call → report (text or JSON) → exit code.
 import { parseArgs } from 'node:util';
 import { OverlaydiffError } from '../errors.js';
+import { withInterrupts } from './interrupt.js';
+import { NO_PROGRESS_OPTION, withProgressLine } from './progress-line.js';
 import { fsck, type FsckResult } from '../store/fsck.js';
 import { gc, type GcResult } from '../store/gc.js';
 import { DEFAULT_GRACE_MS, parseDuration } from '../store/grace.js';
@@ -18,6 +20,7 @@ Options:
                      (e.g. 30m, 1h30m, 2d, 0; default 1h)
   --dry-run          list what would be deleted, delete nothing
   --json             print the result as JSON
+  --no-progress      no progress line on stderr (drawn only when stderr is a terminal)
 `;
 
 export const RM_USAGE = `usage: overlaydiff rm --layout DIR TAG [--json]
@@ -30,6 +33,10 @@ export const FSCK_USAGE = `usage: overlaydiff fsck --layout DIR [--json]
 Checks the OCI image layout DIR: re-hashes every blob, checks that every referenced blob exists
 with its descriptor's size, and that each image's layers match its config's rootfs.diff_ids.
 Exit status 1 when a problem is found.
+
+Options:
+  --json             print the result as JSON
+  --no-progress      no progress line on stderr (drawn only when stderr is a terminal)
 `;
 
 const COMMON_OPTIONS = {
@@ -48,12 +55,12 @@ function layoutOf(value: string | boolean | undefined): string {
   return value;
 }
 
-export async function runGcCommand(args: readonly string[], signal?: AbortSignal): Promise<number> {
+export async function runGcCommand(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     strict: true,
     allowPositionals: true,
-    options: { ...COMMON_OPTIONS, grace: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    options: { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION, grace: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   });
   if (values.help === true) return help(GC_USAGE);
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -61,7 +68,9 @@ export async function runGcCommand(args: readonly string[], signal?: AbortSignal
   const graceText = values['grace'];
   const graceMs = typeof graceText === 'string' ? parseDuration(graceText) : DEFAULT_GRACE_MS;
   if (graceMs === undefined) throw new OverlaydiffError('E_USAGE', `--grace must be a duration such as 30m, 1h30m or 0, not ${JSON.stringify(graceText)}`);
-  const result = await gc({ layout, graceMs, dryRun: values['dry-run'] === true, ...(signal === undefined ? {} : { signal }) });
+  const result = await withProgressLine('gc', 'deleted', values['no-progress'] !== true, (onProgress) =>
+    withInterrupts((signal) => gc({ layout, graceMs, dryRun: values['dry-run'] === true, signal, ...(onProgress === undefined ? {} : { onProgress }) })),
+  );
   process.stdout.write(formatGcResult(result, values.json === true));
   return 0;
 }
@@ -78,22 +87,25 @@ export function formatGcResult(result: GcResult, json: boolean): string {
   ].join('\n');
 }
 
-export async function runRmCommand(args: readonly string[], signal?: AbortSignal): Promise<number> {
+export async function runRmCommand(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args);
   if (values.help === true) return help(RM_USAGE);
   const layout = layoutOf(values.layout);
   const [tag, ...extra] = positionals;
   if (tag === undefined || extra.length > 0) throw new OverlaydiffError('E_USAGE', 'rm needs exactly one TAG');
-  const removed = await removeTag(layout, tag, signal);
+  const removed = await withInterrupts((signal) => removeTag(layout, tag, signal));
   process.stdout.write(values.json === true ? `${JSON.stringify({ tag, removed })}\n` : `removed ${tag} (${removed} index entr${removed === 1 ? 'y' : 'ies'})\n`);
   return 0;
 }
 
-export async function runFsckCommand(args: readonly string[], signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parse(args);
+export async function runFsckCommand(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION } });
   if (values.help === true) return help(FSCK_USAGE);
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
-  const result = await fsck(layoutOf(values.layout), signal);
+  const layout = layoutOf(values.layout);
+  const result = await withProgressLine('fsck', 'blobs', values['no-progress'] !== true, (onProgress) =>
+    withInterrupts((signal) => fsck(layout, { signal, ...(onProgress === undefined ? {} : { onProgress }) })),
+  );
   process.stdout.write(formatFsckResult(result, values.json === true));
   return result.ok ? 0 : 1;
 }

@@ -10,6 +10,7 @@ import { runApplyCommand } from './apply-command.js';
 import { runFlattenCommand } from './flatten-command.js';
 import { runVerifyCommand } from './verify-command.js';
 import { runInspectCommand } from './inspect-command.js';
+import { withProgressLine } from './progress-line.js';
 import { runFsckCommand, runGcCommand, runRmCommand } from './layout-commands.js';
 
 const USAGE = `usage: overlaydiff <command> [options]
@@ -55,7 +56,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const parsed = parseDiffArgs(rest, process.env, process.stdout.isTTY === true);
-    const { descriptor, mismatches, layout } = await withInterrupts((signal) => runDiff(parsed, signal));
+    const { descriptor, mismatches, layout } = await withProgressLine('diff', 'entries', parsed.progress, (onProgress) =>
+      withInterrupts((signal) => runDiff(parsed, signal, {}, onProgress)),
+    );
     // The descriptor never mixes with a layer written to stdout.
     const report = parsed.outputPath === undefined && parsed.layout === undefined ? process.stderr : process.stdout;
     report.write(formatDescriptor(descriptor, parsed.json, layout));

@@ -9,6 +9,7 @@ import { unmappedOwnerIds } from '../fsio/user-namespace.js';
 import { buildLayer } from '../layer/build-layer.js';
 import { emptyStats } from '../layer/stats.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
+import { ProgressCounter } from '../progress.js';
 import { writeTar } from '../tar/writer.js';
 import type { DiffOptions, LayerDescriptor } from '../types.js';
 import { planDiff, type DiffPlan } from './options.js';
@@ -39,8 +40,16 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescript
   });
   // Squashed uppers may shadow names of a lower upper's hardlink set; only one upper has all its names.
   const members = buildLayer(changes, { stats, checkLinkCounts: plan.uppers.length === 1, ...(overflowIds === undefined ? {} : { overflowIds }), ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
-  const tar = writeTar(members, () => stats.entries++, plan.signal);
-  const diffTap = new DigestTap();
+  const progress = new ProgressCounter(plan.onProgress);
+  const tar = writeTar(
+    members,
+    () => {
+      stats.entries++;
+      progress.item();
+    },
+    plan.signal,
+  );
+  const diffTap = new DigestTap((length) => progress.addBytes(length));
   const compressor = createCompressor(plan.compression, plan.compressionLevel);
   const blobTap = compressor === undefined ? diffTap : new DigestTap();
   const signalOption = plan.signal === undefined ? {} : { signal: plan.signal };

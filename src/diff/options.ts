@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { dialectFor, isXattrNamespace, type Dialect } from '../classify/namespace.js';
 import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { OverlaydiffError, ioError } from '../errors.js';
+import type { ProgressListener } from '../progress.js';
 import type { Compression, DiffOptions } from '../types.js';
 import { createExcludeFilter, type ExcludeFilter } from '../walk/exclude.js';
 
@@ -18,6 +19,7 @@ export interface DiffPlan {
   readonly compression: Compression;
   readonly compressionLevel: number;
   readonly sourceDateEpoch?: bigint;
+  readonly onProgress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
 
@@ -49,6 +51,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
     compression,
     compressionLevel: resolveCompressionLevel(compression, options.compressionLevel),
     ...(epoch === undefined ? {} : { sourceDateEpoch: BigInt(epoch) }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
 }

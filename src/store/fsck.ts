@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
 import { errnoCode, ioError } from '../errors.js';
+import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { IMAGE_LAYOUT_VERSION, isImageConfig, isManifest, isManifestMediaType, refNameOf, type OciDescriptor } from './oci-types.js';
 import { SHA256_DIR, assertLayout, blobPath, listBlobs, loadJsonBlob, readIndex, readJson, sizeOf } from './layout-fs.js';
 import { markReachable } from './mark.js';
@@ -20,13 +21,21 @@ export interface FsckResult {
   readonly warnings: string[];
 }
 
+export interface FsckOptions {
+  /** Told the blobs checked and the bytes hashed so far. */
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
 /**
  * Checks the layout read-only: `oci-layout` version; every blob's content against its name; every
  * reachable descriptor's blob exists with the descriptor's size; each image manifest's layers
  * decompress to tars whose sha256 equal `config.rootfs.diff_ids` in order. Tags that break the
  * ref-name grammar are warnings. Blobs that vanish during the check (a concurrent GC) are skipped.
  */
-export async function fsck(layout: string, signal?: AbortSignal): Promise<FsckResult> {
+export async function fsck(layout: string, options: FsckOptions = {}): Promise<FsckResult> {
+  const { signal } = options;
+  const progress = new ProgressCounter(options.onProgress);
   assertLayout(layout);
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -52,7 +61,8 @@ export async function fsck(layout: string, signal?: AbortSignal): Promise<FsckRe
   for (const { hex } of blobs) {
     signal?.throwIfAborted();
     const digest = `sha256:${hex}`;
-    const hashed = await hashBlob(join(layout, SHA256_DIR, hex), layers.has(digest), errors, warnings);
+    const hashed = await hashBlob(join(layout, SHA256_DIR, hex), layers.has(digest), progress, errors, warnings);
+    progress.item();
     if (hashed === undefined) continue;
     if (hashed.digest !== digest) errors.push(`${digest}: content hashes to ${hashed.digest}`);
     if (hashed.diffID !== undefined) diffIDs.set(digest, hashed.diffID);
@@ -99,12 +109,12 @@ function checkImage(layout: string, d: OciDescriptor, diffIDs: ReadonlyMap<strin
   });
 }
 
-async function hashBlob(path: string, isLayer: boolean, errors: string[], warnings: string[]): Promise<{ digest: string; diffID?: string } | undefined> {
+async function hashBlob(path: string, isLayer: boolean, progress: ProgressCounter, errors: string[], warnings: string[]): Promise<{ digest: string; diffID?: string } | undefined> {
   try {
     if (isLayer) {
       const hashes = newLayerHashes();
       try {
-        for await (const chunk of layerTar(createReadStream(path), hashes)) void chunk;
+        for await (const chunk of layerTar(progress.countBytes(createReadStream(path)), hashes)) void chunk;
         return { digest: `sha256:${hashes.blob.digest('hex')}`, diffID: `sha256:${hashes.tar.digest('hex')}` };
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') throw err;
@@ -114,7 +124,7 @@ async function hashBlob(path: string, isLayer: boolean, errors: string[], warnin
       }
     }
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    for await (const chunk of progress.countBytes(createReadStream(path))) hash.update(chunk);
     return { digest: `sha256:${hash.digest('hex')}` };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;

@@ -1,6 +1,7 @@
 // Garbage collection of a layout: mark everything index.json reaches, sweep old unreferenced blobs and dead writers' temp files.
 import { join } from 'node:path';
 import { OverlaydiffError } from '../errors.js';
+import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { BLOBS_DIR, SHA256_DIR, assertLayout, fsyncDir, listBlobs, loadJsonBlob, readIndex, removeIfPresent } from './layout-fs.js';
 import { DEFAULT_GRACE_MS, planSweep } from './grace.js';
 import { withLayoutLock } from './lock.js';
@@ -13,6 +14,8 @@ export interface GcOptions {
   graceMs?: number;
   /** Report what would be deleted, delete nothing. Default: false. */
   dryRun?: boolean;
+  /** Told the unreferenced blobs and temp files deleted so far. */
+  onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
 
@@ -55,15 +58,18 @@ export async function gc(options: GcOptions): Promise<GcResult> {
       crashPoint('gc-marked');
       const plan = planSweep(listing.blobs, listing.temps, new Set(mark.reachable.keys()), cutoffMs, isProcessAlive);
       if (!dryRun) {
+        const progress = new ProgressCounter(options.onProgress);
         for (const hex of plan.deleteBlobs) {
           options.signal?.throwIfAborted();
           // Already gone (another GC) counts as deleted.
           removeIfPresent(join(layout, SHA256_DIR, hex));
+          progress.item();
           crashPoint('gc-blob-deleted');
         }
         if (plan.deleteBlobs.length > 0) fsyncDir(join(layout, SHA256_DIR));
         for (const name of plan.deleteTemps) {
           removeIfPresent(join(layout, BLOBS_DIR, name));
+          progress.item();
           crashPoint('gc-temp-removed');
         }
       }
