@@ -4,15 +4,20 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd
 REPORTS := .reports
+# umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
+UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 
 .PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
 # read the OCI layouts we write; zstd reads our zstd layers); npm packages from the lockfile.
-deps: $(NPM_STAMP)
+deps: $(NPM_STAMP) $(UMOCI_ZSTD)
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
 	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
+
+$(UMOCI_ZSTD):
+	bash native-tests/harness/fetch-umoci.sh .tools/umoci
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund

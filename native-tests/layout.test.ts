@@ -13,6 +13,14 @@ import { useScenarios } from './harness/scenarios.js';
 const CLI = process.env['OVERLAYDIFF_CLI'] ?? join(REPO, 'dist/cli/main.js');
 const HARNESS = join(REPO, 'native-tests/harness');
 const scenario = useScenarios();
+// Debian stable's umoci (0.4.7) rejects zstd layers; `make deps` fetches 0.6 from Debian testing.
+const UMOCI_ZSTD = join(REPO, '.tools/umoci/usr/bin/umoci');
+const hasZstdUmoci = existsSync(UMOCI_ZSTD);
+if (!hasZstdUmoci) {
+  const why = `${UMOCI_ZSTD} is missing: run make deps (it fetches umoci >= 0.5 for zstd layouts)`;
+  if (process.env['CI'] === 'true') throw new Error(why);
+  console.warn(`skipping the zstd umoci test: ${why}`);
+}
 
 let root: string;
 beforeEach(() => {
@@ -116,7 +124,7 @@ describe.runIf(canRun('trusted'))('layout interop', () => {
     expect(fsck(layout)).toMatchObject({ ok: true, errors: [], unreferenced: 0, temps: 0 });
   });
 
-  it('stores a zstd layer that skopeo reads and copies, and that apply unpacks to the snapshot (umoci 0.4.7 cannot read zstd)', () => {
+  it.runIf(hasZstdUmoci)('stores a zstd image that skopeo reads and copies, and that umoci 0.6 and apply unpack to the merged view', () => {
     const s = scenario('trusted');
     s.prepare('mkdir -p $L0/d; echo base > $L0/d/f; echo gone > $L0/x');
     s.change('echo changed > d/f; rm x; mkdir -p n && echo new > n/y');
@@ -133,6 +141,9 @@ describe.runIf(canRun('trusted'))('layout interop', () => {
     mkdirSync(rootfs);
     for (const layer of inspected.layers) ok(run(['apply', join(other, 'blobs/sha256', layer.digest.slice('sha256:'.length)), rootfs]));
     expect(manifestOf(rootfs)).toEqual(s.mergedManifest());
+    const bundle = join(root, 'bundle');
+    tool([UMOCI_ZSTD, 'unpack', '--image', `${layout}:app`, bundle]);
+    expect(manifestOf(join(bundle, 'rootfs'))).toEqual(s.mergedManifest());
   });
 
   it('reuses an existing blob with the same digest and replaces a tag in place', () => {
