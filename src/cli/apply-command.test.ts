@@ -1,47 +1,21 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeEntryHeaders, endOfArchive, paddingLength } from '../tar/header.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useCapturedOutput } from '../../fixtures/captured-output.js';
+import { tarOf } from '../../fixtures/layer-tar.js';
 import { parseApplyArgs } from './apply-command.js';
 import { main } from './main.js';
 
+const output = useCapturedOutput();
 let root: string;
-let out: string;
-let err: string;
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'overlaydiff-apply-cli-'));
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += chunk.toString();
-    return true;
-  });
 });
-afterEach(() => {
-  vi.restoreAllMocks();
-  rmSync(root, { recursive: true, force: true });
-});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 function writeLayer(path: string): void {
-  const data = Buffer.from('hi\n');
-  const header = encodeEntryHeaders({
-    path: Buffer.from('greeting'),
-    type: 'file',
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: 1_600_000_000n,
-    size: BigInt(data.length),
-    devMajor: 0,
-    devMinor: 0,
-    xattrs: [{ name: Buffer.from('trusted.overlay.origin'), value: Buffer.from('x') }],
-  });
-  writeFileSync(path, Buffer.concat([header, data, Buffer.alloc(paddingLength(3n)), endOfArchive()]));
+  writeFileSync(path, tarOf([{ path: 'greeting', data: 'hi\n', xattrs: [{ name: Buffer.from('trusted.overlay.origin'), value: Buffer.from('x') }] }]));
 }
 
 describe('overlaydiff apply', () => {
@@ -52,7 +26,7 @@ describe('overlaydiff apply', () => {
     writeLayer(layer);
     expect(await main(['apply', layer, dir, '--json'])).toBe(0);
     expect(readFileSync(join(dir, 'greeting'), 'utf8')).toBe('hi\n');
-    const result = JSON.parse(out) as Record<string, unknown>;
+    const result = JSON.parse(output.out) as Record<string, unknown>;
     expect(result).toMatchObject({ entries: 1, privateXattrsDropped: 1, compression: 'none' });
     expect(result['diffID']).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
@@ -62,7 +36,7 @@ describe('overlaydiff apply', () => {
     mkdirSync(join(root, 'dir'));
     writeLayer(layer);
     expect(await main(['apply', layer, join(root, 'dir'), '--diff-id', `sha256:${'a'.repeat(64)}`])).toBe(1);
-    expect(err).toMatch(/must be discarded \[E_BAD_ARCHIVE\]/);
+    expect(output.err).toMatch(/must be discarded \[E_BAD_ARCHIVE\]/);
   });
 
   it('exits 2 on usage errors', async () => {

@@ -1,6 +1,6 @@
 // `overlaydiff apply`: argv → ApplyOptions → apply() → a summary (or JSON) on stdout.
+import { helpRequested, parseCommandArgs } from './command-args.js';
 import { withInterrupts } from './interrupt.js';
-import { parseArgs } from 'node:util';
 import type { ProgressListener } from '../progress.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
@@ -37,20 +37,15 @@ export interface ApplyCommand {
 
 /** Parses `apply` arguments without touching the filesystem; throws E_USAGE on anything malformed. */
 export function parseApplyArgs(args: readonly string[]): ApplyCommand {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      format: { type: 'string', default: 'plain' },
-      'xattr-namespace': { type: 'string', default: 'trusted' },
-      'same-owner': { type: 'boolean' },
-      'diff-id': { type: 'string' },
-      digest: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      ...NO_PROGRESS_OPTION,
-      debug: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    format: { type: 'string', default: 'plain' },
+    'xattr-namespace': { type: 'string', default: 'trusted' },
+    'same-owner': { type: 'boolean' },
+    'diff-id': { type: 'string' },
+    digest: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    ...NO_PROGRESS_OPTION,
+    debug: { type: 'boolean', default: false },
   });
   const [layer, dir, ...extra] = positionals;
   if (layer === undefined || dir === undefined || layer === '' || dir === '') throw usageError('apply needs LAYER and DIR');
@@ -103,10 +98,7 @@ export function formatApplyResult(result: ApplyResult, json: boolean): string {
 
 /** The whole `apply` command after its name: help, parse, run with SIGINT/SIGTERM aborting, print. Returns the exit status. */
 export async function runApplyCommand(args: readonly string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(APPLY_USAGE);
-    return 0;
-  }
+  if (helpRequested(args, APPLY_USAGE)) return 0;
   const command = parseApplyArgs(args);
   const result = await withProgressLine('apply', 'entries', command.progress, (onProgress) => withInterrupts((signal) => runApply(command, signal, onProgress)));
   process.stdout.write(formatApplyResult(result, command.json));

@@ -1,7 +1,7 @@
 // `overlaydiff diff`: argv → DiffOptions → diff() → descriptor on stdout (or stderr when the layer is).
+import { parseCommandArgs } from './command-args.js';
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import { verify, type Mismatch } from '../apply/verify.js';
 import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { diff } from '../diff/diff.js';
@@ -98,29 +98,24 @@ export interface ResolveEnvironment {
 
 /** Parses `diff` arguments without touching the filesystem; throws E_USAGE on anything malformed. */
 export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): DiffCommand {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      upper: { type: 'string' },
-      lower: { type: 'string' },
-      mounts: { type: 'string' },
-      mountpoint: { type: 'string' },
-      'xattr-namespace': { type: 'string' },
-      exclude: { type: 'string', multiple: true },
-      compression: { type: 'string', default: 'none' },
-      level: { type: 'string' },
-      'source-date-epoch': { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      json: { type: 'boolean', default: false },
-      verify: { type: 'boolean', default: false },
-      layout: { type: 'string' },
-      tag: { type: 'string' },
-      base: { type: 'string' },
-      ...NO_PROGRESS_OPTION,
-      debug: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    upper: { type: 'string' },
+    lower: { type: 'string' },
+    mounts: { type: 'string' },
+    mountpoint: { type: 'string' },
+    'xattr-namespace': { type: 'string' },
+    exclude: { type: 'string', multiple: true },
+    compression: { type: 'string', default: 'none' },
+    level: { type: 'string' },
+    'source-date-epoch': { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    json: { type: 'boolean', default: false },
+    verify: { type: 'boolean', default: false },
+    layout: { type: 'string' },
+    tag: { type: 'string' },
+    base: { type: 'string' },
+    ...NO_PROGRESS_OPTION,
+    debug: { type: 'boolean', default: false },
   });
   if (positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const input = diffInput(values);

@@ -1,5 +1,5 @@
 // `overlaydiff flatten`: layers (bottom first) → one canonical layer file, or a directory.
-import { parseArgs } from 'node:util';
+import { helpRequested, parseCommandArgs } from './command-args.js';
 import { apply } from '../apply/apply.js';
 import { flatten } from '../apply/flatten.js';
 import { OverlaydiffError } from '../errors.js';
@@ -16,21 +16,13 @@ ${NO_PROGRESS_USAGE}`;
 
 /** Runs `flatten` with its arguments; returns the exit status. */
 export async function runFlattenCommand(args: readonly string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(FLATTEN_USAGE);
-    return 0;
-  }
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      dir: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      ...NO_PROGRESS_OPTION,
-      debug: { type: 'boolean', default: false },
-    },
+  if (helpRequested(args, FLATTEN_USAGE)) return 0;
+  const { values, positionals } = parseCommandArgs(args, {
+    output: { type: 'string', short: 'o' },
+    dir: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    ...NO_PROGRESS_OPTION,
+    debug: { type: 'boolean', default: false },
   });
   if (positionals.length === 0) throw new OverlaydiffError('E_USAGE', 'flatten needs at least one LAYER');
   const { output, dir } = values;

@@ -1,6 +1,6 @@
 // `overlaydiff inspect`: argv → InspectOptions → inspectLayer() → a listing (or JSON) and lint findings on stdout.
+import { helpRequested, parseCommandArgs } from './command-args.js';
 import { withInterrupts } from './interrupt.js';
-import { parseArgs } from 'node:util';
 import { displayPath, usageError } from '../errors.js';
 import { inspectLayer, type InspectEntry, type InspectOptions, type InspectResult } from '../inspect/inspect.js';
 import { inspectImage, type InspectImageOptions } from '../inspect/inspect-image.js';
@@ -37,19 +37,14 @@ export type InspectCommand =
 
 /** Parses `inspect` arguments without touching the filesystem; throws E_USAGE on anything malformed. */
 export function parseInspectArgs(args: readonly string[]): InspectCommand {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      lint: { type: 'boolean', default: false },
-      lower: { type: 'string' },
-      'xattr-namespace': { type: 'string' },
-      layout: { type: 'string' },
-      tag: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      debug: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    lint: { type: 'boolean', default: false },
+    lower: { type: 'string' },
+    'xattr-namespace': { type: 'string' },
+    layout: { type: 'string' },
+    tag: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
   });
   const [layer, ...extra] = positionals;
   if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
@@ -175,10 +170,7 @@ function findingLines(result: InspectResult, prefix = ''): string[] {
 
 /** The whole `inspect` command after its name. Exit status: 0, or 1 when lint or the image check found something. */
 export async function runInspectCommand(args: readonly string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(INSPECT_USAGE);
-    return 0;
-  }
+  if (helpRequested(args, INSPECT_USAGE)) return 0;
   const command = parseInspectArgs(args);
   return withInterrupts(async (signal) => {
     const { text, found } = await runInspect(command, signal);

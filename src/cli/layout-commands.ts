@@ -1,5 +1,5 @@
 // `overlaydiff gc | rm | fsck`: argv → store call → report (text or JSON) → exit code.
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './command-args.js';
 import { OverlaydiffError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
 import { NO_PROGRESS_OPTION, withProgressLine } from './progress-line.js';
@@ -47,7 +47,7 @@ const COMMON_OPTIONS = {
 } as const;
 
 function parse(args: readonly string[]) {
-  return parseArgs({ args: [...args], strict: true, allowPositionals: true, options: COMMON_OPTIONS });
+  return parseCommandArgs(args, COMMON_OPTIONS);
 }
 
 function layoutOf(value: string | boolean | undefined): string {
@@ -56,12 +56,7 @@ function layoutOf(value: string | boolean | undefined): string {
 }
 
 export async function runGcCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION, grace: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-  });
+  const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION, grace: { type: 'string' }, 'dry-run': { type: 'boolean' } });
   if (values.help === true) return help(GC_USAGE);
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const layout = layoutOf(values.layout);
@@ -99,7 +94,7 @@ export async function runRmCommand(args: readonly string[]): Promise<number> {
 }
 
 export async function runFsckCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION } });
+  const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION });
   if (values.help === true) return help(FSCK_USAGE);
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const layout = layoutOf(values.layout);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The overlaydiff command: argv → options → library call → exit code.
+import { helpRequested } from './command-args.js';
 import { withInterrupts } from './interrupt.js';
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
@@ -51,10 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === 'rm') return await runRmCommand(rest);
     if (command === 'fsck') return await runFsckCommand(rest);
     if (command !== 'diff') throw new OverlaydiffError('E_USAGE', `unknown command ${JSON.stringify(command)}`);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(DIFF_USAGE);
-      return 0;
-    }
+    if (helpRequested(rest, DIFF_USAGE)) return 0;
     const parsed = parseDiffArgs(rest, process.env, process.stdout.isTTY === true);
     const { descriptor, mismatches, layout } = await withProgressLine('diff', 'entries', parsed.progress, (onProgress) =>
       withInterrupts((signal) => runDiff(parsed, signal, {}, onProgress)),

@@ -1,5 +1,5 @@
 // `overlaydiff verify`: a layer + lowers + the snapshot's merged view → mismatches, exit 1 on any.
-import { parseArgs } from 'node:util';
+import { helpRequested, parseCommandArgs } from './command-args.js';
 import { verify } from '../apply/verify.js';
 import { OverlaydiffError } from '../errors.js';
 import { splitPathList } from './path-list.js';
@@ -16,22 +16,14 @@ exit status 1 when there is any.
 
 /** Runs `verify` with its arguments; returns the exit status. */
 export async function runVerifyCommand(args: readonly string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(VERIFY_USAGE);
-    return 0;
-  }
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      layer: { type: 'string' },
-      lower: { type: 'string' },
-      merged: { type: 'string' },
-      'xattr-namespace': { type: 'string', default: 'trusted' },
-      json: { type: 'boolean', default: false },
-      debug: { type: 'boolean', default: false },
-    },
+  if (helpRequested(args, VERIFY_USAGE)) return 0;
+  const { values, positionals } = parseCommandArgs(args, {
+    layer: { type: 'string' },
+    lower: { type: 'string' },
+    merged: { type: 'string' },
+    'xattr-namespace': { type: 'string', default: 'trusted' },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
   });
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.layer === undefined || values.merged === undefined) throw new OverlaydiffError('E_USAGE', 'verify needs --layer and --merged');

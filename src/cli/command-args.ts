@@ -1,0 +1,17 @@
+// The argument handling every command shares: help first, then strict option parsing.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+type StrictConfig<T extends OptionsConfig> = { args: string[]; strict: true; allowPositionals: true; options: T };
+
+/** Writes `usage` to stdout and returns true when the arguments ask for help (-h or --help). */
+export function helpRequested(args: readonly string[], usage: string): boolean {
+  if (!args.includes('--help') && !args.includes('-h')) return false;
+  process.stdout.write(usage);
+  return true;
+}
+
+/** parseArgs as every command uses it: unknown options are usage errors, positionals allowed. */
+export function parseCommandArgs<const T extends OptionsConfig>(args: readonly string[], options: T): ReturnType<typeof parseArgs<StrictConfig<T>>> {
+  return parseArgs({ args: [...args], strict: true, allowPositionals: true, options });
+}
