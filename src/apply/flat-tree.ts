@@ -1,6 +1,8 @@
 // The in-memory result of applying layers in order, modelled as inodes so hardlinks survive (pure).
 import { WH_OPAQUE, WH_PREFIX, isWhiteoutName } from '../classify/whiteout.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
+import { pathComponents } from '../fsio/path-components.js';
+import { isDotName } from './member-path.js';
 import type { TarEntry } from '../types.js';
 
 /** One member of a layer, with a reference to its data (`C`: where it is stored, or its hash). */
@@ -21,9 +23,6 @@ interface Node<C> {
   children?: Map<string, Node<C>>;
 }
 
-const SLASH = 0x2f;
-const DOT = Buffer.from('.');
-const DOTDOT = Buffer.from('..');
 const ROOT_ENTRY: TarEntry = { path: Buffer.alloc(0), type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0n, size: 0n, devMajor: 0, devMinor: 0, xattrs: [] };
 
 /**
@@ -113,7 +112,7 @@ export class FlatTree<C> {
   // The directory at `path`, creating missing parents (and replacing non-directories) as extraction does.
   #ensureDir(path: Buffer): Node<C> {
     let node = this.#root;
-    for (const name of components(path)) {
+    for (const name of pathComponents(path)) {
       const key = name.toString('latin1');
       let child = node.children!.get(key);
       if (child?.children === undefined) {
@@ -127,7 +126,7 @@ export class FlatTree<C> {
 
   #find(path: Buffer): Node<C> | undefined {
     let node: Node<C> | undefined = this.#root;
-    for (const name of components(path)) node = node?.children?.get(name.toString('latin1'));
+    for (const name of pathComponents(path)) node = node?.children?.get(name.toString('latin1'));
     return node;
   }
 
@@ -136,28 +135,15 @@ export class FlatTree<C> {
   }
 
   #remove(parent: Buffer, name: Buffer, whiteout: Buffer): void {
-    if (name.length === 0 || name.equals(DOT) || name.equals(DOTDOT)) {
+    if (name.length === 0 || isDotName(name)) {
       throw new OverlaydiffError('E_BAD_ARCHIVE', `${displayPath(whiteout)}: a whiteout must name an entry of its directory`, { path: whiteout });
     }
     this.#find(parent)?.children?.delete(name.toString('latin1'));
   }
 }
 
-function components(path: Buffer): Buffer[] {
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= path.length; i++) {
-    if (i === path.length || path[i] === SLASH) {
-      const part = path.subarray(start, i);
-      if (part.length > 0 && !(part.length === 1 && part[0] === 0x2e)) parts.push(part);
-      start = i + 1;
-    }
-  }
-  return parts;
-}
-
 function split(path: Buffer): { parent: Buffer; name: Buffer } {
-  const parts = components(path);
+  const parts = pathComponents(path);
   const name = parts.pop() ?? Buffer.alloc(0);
   return { parent: Buffer.from(parts.map((p) => p.toString('latin1')).join('/'), 'latin1'), name };
 }

@@ -1,5 +1,6 @@
 // Turns tar member names into checked path components relative to the target directory (pure).
 import { OverlaydiffError, displayPath } from '../errors.js';
+import { pathComponents } from '../fsio/path-components.js';
 
 import { WH_OPAQUE, WH_PREFIX } from '../classify/whiteout.js';
 
@@ -7,7 +8,6 @@ export { WH_OPAQUE, WH_PREFIX };
 /** aufs metadata names (`.wh..wh.plnk`, `.wh..wh.aufs`): never real entries. */
 export const WH_META_PREFIX = Buffer.concat([WH_PREFIX, WH_PREFIX]);
 
-const SLASH = 0x2f;
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
 
@@ -24,20 +24,12 @@ export function isDotName(name: Buffer): boolean {
  * silently write somewhere the archive did not name.
  */
 export function memberComponents(name: Buffer, what = 'member', member = name): Buffer[] {
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= name.length; i++) {
-    if (i < name.length && name[i] !== SLASH) continue;
-    const part = name.subarray(start, i);
-    start = i + 1;
-    if (part.length === 0 || part.equals(DOT)) continue;
-    if (part.equals(DOTDOT)) {
-      const subject = member === name ? displayPath(name) : `${displayPath(member)}: ${what} ${displayPath(name)}`;
-      throw new OverlaydiffError('E_UNSAFE_PATH', `${subject}: ${what} name has a '..' component; refusing to apply it`, { path: member });
-    }
-    parts.push(Buffer.from(part));
+  const parts = pathComponents(name);
+  if (parts.some((part) => part.equals(DOTDOT))) {
+    const subject = member === name ? displayPath(name) : `${displayPath(member)}: ${what} ${displayPath(name)}`;
+    throw new OverlaydiffError('E_UNSAFE_PATH', `${subject}: ${what} name has a '..' component; refusing to apply it`, { path: member });
   }
-  return parts;
+  return parts.map((part) => Buffer.from(part));
 }
 
 /** True when `name` starts with `prefix`. */

@@ -3,6 +3,7 @@ import { findXattr, type Dialect } from '../classify/namespace.js';
 import { hasXattrWhiteouts, isOpaqueDir } from '../classify/opaque.js';
 import { isWhiteout } from '../classify/whiteout.js';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
+import { pathComponents } from '../fsio/path-components.js';
 import { joinPath, lstatEntry } from '../fsio/tree.js';
 import { getXattr, readXattrs } from '../fsio/xattr.js';
 import type { FsEntry, FsStat } from '../types.js';
@@ -47,7 +48,7 @@ export class MergedLowers {
 
   /** Where the visible lower entry at `path` is (lstat semantics: a dangling symlink is visible), or undefined. */
   lookup(path: Buffer): LowerHit | undefined {
-    const components = splitPath(path);
+    const components = pathComponents(path);
     const name = components.pop();
     if (name === undefined) return undefined;
     const layers = this.#resolveDir(components);
@@ -78,7 +79,7 @@ export class MergedLowers {
 
   /** The lower dirs (topmost first) that merge into the visible directory at `path`; empty when there is none. */
   dirLayers(path: Buffer): readonly LayerDir[] {
-    return this.#resolveDir(splitPath(path));
+    return this.#resolveDir(pathComponents(path));
   }
 
   // The lower dirs that merge into the directory at `components`, reusing the cached chain prefix.
@@ -155,16 +156,4 @@ function redirectInLowers(absPath: Buffer): OverlaydiffError {
       `lowers with redirects are not supported yet`,
     { path: absPath },
   );
-}
-
-function splitPath(path: Buffer): Buffer[] {
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= path.length; i++) {
-    if (i === path.length || path[i] === 0x2f) {
-      if (i > start) parts.push(path.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  return parts;
 }
