@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 NPM_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd
+APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd
 REPORTS := .reports
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
@@ -10,10 +10,12 @@ UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 .PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
-# read the OCI layouts we write; zstd reads our zstd layers); npm packages from the lockfile.
+# read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them);
+# npm packages from the lockfile.
 deps: $(NPM_STAMP) $(UMOCI_ZSTD)
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
-	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null; then \
+	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null \
+	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 $(UMOCI_ZSTD):
