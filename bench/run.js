@@ -169,6 +169,8 @@ async function main() {
     { id: 'b', name: 'baseline: tar -cf - | cat', upper: 'full', run: shell(`tar -cf - -C ${F} . | cat > /dev/null`) },
     { id: 'c', name: 'overlaydiff --compression gzip (L6), file', upper: 'full', compression: 'gzip', run: odFile(dirs.fullUpper, 'gzip'), vs: 'd' },
     { id: 'd', name: 'baseline: tar | gzip -6 | cat', upper: 'full', run: shell(`tar -cf - -C ${F} . | gzip -6 | cat > /dev/null`) },
+    // Two pigz threads: the parallel gzip that overlaydiff's own matches on the 2-core target.
+    ...(hasPigz() ? [{ id: 'd2', name: 'baseline: tar | pigz -6 -p 2 | cat', upper: 'full', run: shell(`tar -cf - -C ${F} . | pigz -6 -p 2 | cat > /dev/null`) }] : []),
     { id: 'e', name: `overlaydiff, ${sizes.changedFiles} changes above the lower, file`, upper: 'small', compression: 'none', run: odFile(dirs.smallUpper, 'none'), vs: 'e2' },
     { id: 'e2', name: 'baseline: tar -cf - | cat of that upper', upper: 'small', run: shell(`tar -cf - -C ${q(dirs.smallUpper)} . | cat > /dev/null`) },
     { id: 'f', name: 'for scale: stat-only walk of the lower (tar -cf /dev/null)', upper: 'lower', run: shell(`tar -cf /dev/null -C ${q(dirs.lower)} .`) },
@@ -188,6 +190,10 @@ async function main() {
   }
   printTable(cases, results, reference);
   assertNoMountsBelow(root);
+}
+
+function hasPigz() {
+  return spawnSync('pigz', ['--version']).status === 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,6 +413,7 @@ function printMachine(scale, runs, sizes, rssMode) {
   console.log(`scale ${scale} (BENCH_SCALE), ${runs} timed runs per command (BENCH_RUNS), temp dir on ${fsType(process.env.BENCH_TMPDIR ?? os.tmpdir())}`);
   console.log(`peak RSS: ${rssMode === 'gnu-time' ? '/usr/bin/time -f %M around the CLI' : 'process.resourceUsage().maxRSS in a library wrapper'}`);
   console.log(`sizes: lower ${sizes.lowerFiles} files / ${sizes.lowerDirs} dirs; new data ${sizes.bigFiles} × ${fmtMiB(sizes.bigFileBytes)} + ${sizes.smallNewFiles} small files`);
+  if (!hasPigz()) console.log('case d2 skipped: pigz is not installed (Debian package "pigz")');
 }
 
 function fsType(dir) {
@@ -434,6 +441,7 @@ function printTable(cases, results, reference) {
     console.log(r.map((cell, i) => (i <= 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
     if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
+  if (results.has('d2')) console.log(`c vs pigz: ${(stat('c').median / stat('d2').median).toFixed(2)}× d2 (median time ratio, lower is better)`);
   console.log('');
   console.log(`full layer: ${fmtMiB(reference.full.size)} tar, ${reference.full.stats.entries} members; ` +
     `small layer: ${fmtSize(reference.small.size)} tar, ${reference.small.stats.entries} members.`);

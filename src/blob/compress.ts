@@ -1,8 +1,8 @@
 // The compressor stage for a layer blob, and the media type it produces.
-import { createGzip, constants as zlib } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { OverlaydiffError } from '../errors.js';
 import type { Compression } from '../types.js';
+import { GZIP_BLOCK_SIZE, createParallelGzip } from './parallel-gzip.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, createZstdCompressor } from './zstd.js';
 
 export const MEDIA_TYPE_TAR = 'application/vnd.oci.image.layer.v1.tar';
@@ -47,9 +47,11 @@ export function resolveCompressionLevel(compression: Compression, level: number 
 
 /**
  * A compressing Transform, or undefined for 'none'. The output is deterministic for a given level
- * and library version: gzip's header has mtime 0 and no file name (digest changes only with zlib);
- * zstd's multi-threaded mode gives the same bytes whatever the worker count or input chunking
- * (digest changes only with the libzstd that the pinned zstd-napi bundles).
+ * and library version, whatever the input chunking, thread count or timing. gzip is one member with
+ * mtime 0 and no file name, deflated in GZIP_BLOCK_SIZE blocks on several threads: its digest
+ * changes only with Node's zlib or with that block size. zstd's multi-threaded mode gives the same
+ * bytes whatever the worker count (digest changes only with the libzstd that the pinned zstd-napi
+ * bundles).
  */
 export function createCompressor(compression: Compression, level?: number): Transform | undefined {
   const resolved = resolveCompressionLevel(compression, level);
@@ -57,7 +59,7 @@ export function createCompressor(compression: Compression, level?: number): Tran
     case 'none':
       return undefined;
     case 'gzip':
-      return createGzip({ level: resolved, chunkSize: 1 << 20, strategy: zlib.Z_DEFAULT_STRATEGY });
+      return createParallelGzip(resolved, GZIP_BLOCK_SIZE);
     case 'zstd':
       return createZstdCompressor(resolved);
   }
