@@ -15,7 +15,8 @@ export type {
   LayerDescriptor,
   XattrNamespace,
 } from './types.js';
-export { diffToLayout, DEFAULT_TAG, type LayoutDiffOptions, type LayoutDiffResult } from './store/write-image.js';
+export { diffToLayout, type LayoutDiffOptions, type LayoutDiffResult } from './store/write-image.js';
+export { DEFAULT_TAG } from './store/ref-name.js';
 export { gc, type GcOptions, type GcResult } from './store/gc.js';
 export { fsck, type FsckOptions, type FsckResult } from './store/fsck.js';
 export type { Progress, ProgressListener } from './progress.js';

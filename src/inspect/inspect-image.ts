@@ -2,7 +2,7 @@
 import { FlatTree, type LayerMember } from '../apply/flat-tree.js';
 import { blobPath } from '../store/layout-fs.js';
 import { readTaggedImage } from '../store/read-image.js';
-import { DEFAULT_TAG } from '../store/write-image.js';
+import { DEFAULT_TAG } from '../store/ref-name.js';
 import type { Compression, TarEntry } from '../types.js';
 import { inspectBlob, type InspectEntry, type InspectResult } from './inspect.js';
 

@@ -1,4 +1,7 @@
-// Validates an image reference name (`org.opencontainers.image.ref.name`) against the OCI grammar.
+// Image reference names (`org.opencontainers.image.ref.name`): the OCI grammar and the default tag.
+
+/** The tag when none is given. */
+export const DEFAULT_TAG = 'latest';
 
 // image-spec annotations.md: ref ::= component ("/" component)*; component ::= alphanum (separator alphanum)*;
 // alphanum ::= [A-Za-z0-9]+; separator ::= [-._:@+] | "--".

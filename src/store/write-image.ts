@@ -14,7 +14,7 @@ import {
   type OciManifest,
 } from './oci-types.js';
 import { readTaggedImage } from './read-image.js';
-import { isValidRefName } from './ref-name.js';
+import { DEFAULT_TAG, isValidRefName } from './ref-name.js';
 import { crashPoint, pauseBeforeIndex } from './test-hooks.js';
 
 export interface LayoutDiffOptions extends Omit<DiffOptions, 'output'> {
@@ -32,9 +32,6 @@ export interface LayoutDiffResult {
   readonly manifest: OciDescriptor;
   readonly config: OciDescriptor;
 }
-
-/** The default tag when none is given. */
-export const DEFAULT_TAG = 'latest';
 
 /**
  * Diffs the snapshot into the layout as a new image (or a new top layer on `base`). Order, so a
