@@ -1,7 +1,7 @@
 // Seed → a random overlay case: lower-preparation script, optional squashed-upper script, and the
 // operation script run through the merged view. Pure: the same (seed, mode) always gives the same text.
 import type { Mode } from '../harness/overlay.js';
-import { Rng } from './prng.js';
+import { Rng } from '../../fixtures/prng.js';
 
 /** One generated round-trip case; every script is plain bash, reproducible by hand. */
 export interface FuzzCase {
