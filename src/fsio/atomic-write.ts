@@ -1,6 +1,7 @@
 // Writes an output file under a temporary name and renames it into place only when complete.
 import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
@@ -14,27 +15,41 @@ export async function writeAtomically<T>(dest: string, write: (out: Writable) =>
   const dir = dirname(dest);
   assertDirectory(dir);
   const temp = join(dir, `.${basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const result = await writeTempFile(temp, write);
+  try {
+    renameSync(temp, dest);
+  } catch (err) {
+    removeTemp(temp);
+    throw ioError('rename output into place', dest, err);
+  }
+  return result;
+}
+
+/**
+ * Creates `temp` (exclusively, mode 0644), runs `write` against a stream to it, and returns once
+ * the data is fsynced and the file closed; the caller renames it into place. On any failure the
+ * temp file is removed and the error rethrown.
+ */
+export async function writeTempFile<T>(temp: string, write: (out: Writable) => Promise<T>): Promise<T> {
   let fd: number;
   try {
     fd = openSync(temp, 'wx', 0o644);
   } catch (err) {
     throw ioError('create output file', temp, err);
   }
-  let open = true;
+  // The stream owns the fd: it fsyncs it before closing (flush), and destroying the stream on a
+  // failure waits for an in-flight write before closing it.
+  const stream = createWriteStream(temp, { fd, flush: true });
+  const closed = once(stream, 'close');
+  // Handled here so a stream error cannot become an unhandled rejection before write() reports it.
+  closed.catch(() => undefined);
   try {
-    // We own the fd (autoClose off) so it can be fsynced after the stream finishes.
-    const result = await write(createWriteStream(temp, { fd, autoClose: false }));
-    fsyncSync(fd);
-    closeSync(fd);
-    open = false;
-    try {
-      renameSync(temp, dest);
-    } catch (err) {
-      throw ioError('rename output into place', dest, err);
-    }
+    const result = await write(stream);
+    await closed;
     return result;
   } catch (err) {
-    if (open) closeSync(fd);
+    if (!stream.closed) stream.destroy();
+    await closed.catch(() => undefined);
     removeTemp(temp);
     throw err;
   }

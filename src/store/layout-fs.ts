@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  createWriteStream,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -15,10 +14,10 @@ import {
   writeSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
+import { writeTempFile } from '../fsio/atomic-write.js';
 import { TEMP_PREFIX, tempOwnerPid, type BlobListing, type TempListing } from './grace.js';
 import type { LoadResult } from './mark.js';
 import { crashPoint } from './test-hooks.js';
@@ -116,40 +115,14 @@ export function tempPath(layout: string, suffix = ''): string {
  */
 export async function storeBlob<T>(layout: string, write: (out: Writable) => Promise<T>, digestOf: (result: T) => string, crashStep?: string): Promise<T> {
   const temp = tempPath(layout);
-  // The stream owns its fd (so destroying it on failure waits for an in-flight write, then closes);
-  // the data is fsynced through a second fd once it is written.
-  const stream = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
-  const closed = once(stream, 'close');
-  // Handled here so an open error cannot become an unhandled rejection before write() reports it.
-  closed.catch(() => undefined);
+  const result = await writeTempFile(temp, write);
   let placed = false;
   try {
-    const result = await write(stream);
-    await closed;
-    fsyncFile(temp);
     if (crashStep !== undefined) crashPoint(crashStep);
     placed = placeBlob(layout, temp, digestOf(result));
     return result;
-  } catch (err) {
-    if (!stream.closed) stream.destroy();
-    await closed.catch(() => undefined);
-    throw err;
   } finally {
     if (!placed) removeIfPresent(temp);
-  }
-}
-
-function fsyncFile(path: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw ioError('open for fsync', path, err);
-  }
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 
