@@ -56,31 +56,43 @@ static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_va
   return true;
 }
 
+// The value of `name` at `path` (lgetxattr), or with name NULL the raw name list (llistxattr), as a
+// new Buffer. A value too big for the stack buffer is read again into one of the size the kernel
+// reports, until it fits (it may grow between the size query and the read).
+static napi_value read_xattr_bytes(napi_env env, const char *path, const char *name) {
+  const char *syscall = name ? "lgetxattr" : "llistxattr";
+  char stack[4096];
+  char *buf = stack;
+  ssize_t n = name ? lgetxattr(path, name, buf, sizeof stack) : llistxattr(path, buf, sizeof stack);
+  while (n < 0 && errno == ERANGE) {
+    if (buf != stack) free(buf);
+    buf = stack;
+    ssize_t need = name ? lgetxattr(path, name, NULL, 0) : llistxattr(path, NULL, 0);
+    if (need < 0) { n = -1; break; }
+    char *grown = malloc(need + 1);
+    if (!grown) { errno = ENOMEM; n = -1; break; }
+    buf = grown;
+    n = name ? lgetxattr(path, name, buf, need + 1) : llistxattr(path, buf, need + 1);
+  }
+  int err = errno;
+  napi_value result = NULL;
+  if (n < 0) {
+    throw_errno(env, err, syscall);
+  } else {
+    napi_create_buffer_copy(env, n, buf, NULL, &result);
+  }
+  if (buf != stack) free(buf);
+  return result;
+}
+
 // list(path: Buffer): Buffer  -- the raw NUL-separated name list.
 static napi_value xattr_list(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
   char *path = arg_cstring(env, argv[0]);
   if (!path) return NULL;
-  char stack[4096];
-  char *buf = stack;
-  ssize_t n = llistxattr(path, buf, sizeof stack);
-  while (n < 0 && errno == ERANGE) {
-    if (buf != stack) free(buf);
-    ssize_t need = llistxattr(path, NULL, 0);
-    if (need < 0) { buf = stack; n = -1; break; }
-    buf = malloc(need + 1);
-    n = llistxattr(path, buf, need + 1);
-  }
-  int err = errno;
+  napi_value result = read_xattr_bytes(env, path, NULL);
   free(path);
-  napi_value result = NULL;
-  if (n < 0) {
-    throw_errno(env, err, "llistxattr");
-  } else {
-    napi_create_buffer_copy(env, n, buf, NULL, &result);
-  }
-  if (buf != stack) free(buf);
   return result;
 }
 
@@ -92,26 +104,9 @@ static napi_value xattr_get(napi_env env, napi_callback_info info) {
   if (!path) return NULL;
   char *name = arg_cstring(env, argv[1]);
   if (!name) { free(path); return NULL; }
-  char stack[4096];
-  char *buf = stack;
-  ssize_t n = lgetxattr(path, name, buf, sizeof stack);
-  while (n < 0 && errno == ERANGE) {
-    if (buf != stack) free(buf);
-    ssize_t need = lgetxattr(path, name, NULL, 0);
-    if (need < 0) { buf = stack; n = -1; break; }
-    buf = malloc(need + 1);
-    n = lgetxattr(path, name, buf, need + 1);
-  }
-  int err = errno;
+  napi_value result = read_xattr_bytes(env, path, name);
   free(path);
   free(name);
-  napi_value result = NULL;
-  if (n < 0) {
-    throw_errno(env, err, "lgetxattr");
-  } else {
-    napi_create_buffer_copy(env, n, buf, NULL, &result);
-  }
-  if (buf != stack) free(buf);
   return result;
 }
 
