@@ -1,5 +1,5 @@
 // `overlaydiff gc | rm | fsck`: argv → store call → report (text or JSON) → exit code.
-import { parseCommandArgs } from './command-args.js';
+import { helpRequested, parseCommandArgs } from './command-args.js';
 import { OverlaydiffError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
 import { NO_PROGRESS_OPTION, withProgressLine } from './progress-line.js';
@@ -43,7 +43,6 @@ const COMMON_OPTIONS = {
   layout: { type: 'string' },
   json: { type: 'boolean', default: false },
   debug: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function parse(args: readonly string[]) {
@@ -56,8 +55,8 @@ function layoutOf(value: string | boolean | undefined): string {
 }
 
 export async function runGcCommand(args: readonly string[]): Promise<number> {
+  if (helpRequested(args, GC_USAGE)) return 0;
   const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION, grace: { type: 'string' }, 'dry-run': { type: 'boolean' } });
-  if (values.help === true) return help(GC_USAGE);
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const layout = layoutOf(values.layout);
   const graceText = values['grace'];
@@ -83,8 +82,8 @@ export function formatGcResult(result: GcResult, json: boolean): string {
 }
 
 export async function runRmCommand(args: readonly string[]): Promise<number> {
+  if (helpRequested(args, RM_USAGE)) return 0;
   const { values, positionals } = parse(args);
-  if (values.help === true) return help(RM_USAGE);
   const layout = layoutOf(values.layout);
   const [tag, ...extra] = positionals;
   if (tag === undefined || extra.length > 0) throw new OverlaydiffError('E_USAGE', 'rm needs exactly one TAG');
@@ -94,8 +93,8 @@ export async function runRmCommand(args: readonly string[]): Promise<number> {
 }
 
 export async function runFsckCommand(args: readonly string[]): Promise<number> {
+  if (helpRequested(args, FSCK_USAGE)) return 0;
   const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION });
-  if (values.help === true) return help(FSCK_USAGE);
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const layout = layoutOf(values.layout);
   const result = await withProgressLine('fsck', 'blobs', values['no-progress'] !== true, (onProgress) =>
@@ -113,9 +112,4 @@ export function formatFsckResult(result: FsckResult, json: boolean): string {
     ...result.warnings.map((w) => `warning: ${w}`),
     '',
   ].join('\n');
-}
-
-function help(text: string): number {
-  process.stdout.write(text);
-  return 0;
 }
