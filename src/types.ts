@@ -120,7 +120,8 @@ export interface LayerDescriptor {
   size: number;
   /** sha256 of the uncompressed tar. */
   diffID: string;
-  annotations: { 'containerd.io/uncompressed': string };
+  /** `containerd.io/uncompressed` (the diffID) and the caller's `annotations`. */
+  annotations: { 'containerd.io/uncompressed': string } & Record<string, string>;
   stats: DiffStats;
 }
 
@@ -136,8 +137,16 @@ export interface DiffOptions {
   xattrNamespace?: XattrNamespace;
   /** A file path (written atomically) or a Writable (not ended on error). */
   output: string | Writable;
-  /** Default: 'none'. */
+  /** Default: 'none', or the one `mediaType` names. */
   compression?: Compression;
+  /**
+   * The blob's media type, OCI or Docker spelling (`application/vnd.oci.image.layer.v1.tar+zstd`,
+   * `application/vnd.docker.image.rootfs.diff.tar.gzip`, ...). It names the compression: `compression`
+   * may be left out or must agree. Default: the OCI media type of `compression`.
+   */
+  mediaType?: string;
+  /** Annotations added to the descriptor; `containerd.io/uncompressed` is always the diffID. Default: none. */
+  annotations?: Readonly<Record<string, string>>;
   /** gzip level 1–9 (default 6) or zstd level 1–19 (default 3); ignored for 'none'. */
   compressionLevel?: number;
   /** Clamp mtimes to this many seconds since the epoch. Default: no clamping. */

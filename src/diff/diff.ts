@@ -1,7 +1,7 @@
 // diff = walk → classify → layer → tar → blob: streams one OCI layer for an overlay upperdir.
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createCompressor, mediaTypeFor } from '../blob/compress.js';
+import { createCompressor } from '../blob/compress.js';
 import { DigestTap } from '../blob/digest.js';
 import { writeTo } from '../blob/write-to.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
@@ -56,11 +56,11 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescript
   if (compressor === undefined) await pipeline(tar, diffTap, writeTo(out), signalOption);
   else await pipeline(tar, diffTap, compressor, blobTap, writeTo(out), signalOption);
   return {
-    mediaType: mediaTypeFor(plan.compression),
+    mediaType: plan.mediaType,
     digest: blobTap.digest,
     size: blobTap.size,
     diffID: diffTap.digest,
-    annotations: { 'containerd.io/uncompressed': diffTap.digest },
+    annotations: { ...plan.annotations, 'containerd.io/uncompressed': diffTap.digest },
     stats,
   };
 }

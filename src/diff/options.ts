@@ -3,7 +3,8 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { dialectFor, isXattrNamespace, type Dialect } from '../classify/namespace.js';
-import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
+import { COMPRESSIONS, isCompression, mediaTypeFor, resolveCompressionLevel } from '../blob/compress.js';
+import { WRITABLE_MEDIA_TYPES, compressionOfMediaType } from '../blob/media-types.js';
 import { OverlaydiffError, ioError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import type { Compression, DiffOptions } from '../types.js';
@@ -17,6 +18,8 @@ export interface DiffPlan {
   readonly dialect: Dialect;
   readonly output: string | Writable;
   readonly compression: Compression;
+  readonly mediaType: string;
+  readonly annotations: Readonly<Record<string, string>>;
   readonly compressionLevel: number;
   readonly sourceDateEpoch?: bigint;
   readonly onProgress?: ProgressListener;
@@ -29,10 +32,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
   if (!isXattrNamespace(namespace)) {
     throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
   }
-  const compression = options.compression ?? 'none';
-  if (!isCompression(compression)) {
-    throw new OverlaydiffError('E_USAGE', `invalid compression ${JSON.stringify(compression)}: use ${COMPRESSIONS.join(', ')}`);
-  }
+  const { compression, mediaType } = resolveMediaType(options.compression, options.mediaType);
   const output = options.output;
   if (typeof output !== 'string' && !(output instanceof Writable)) {
     throw new OverlaydiffError('E_USAGE', 'output must be a file path or a Writable stream');
@@ -49,11 +49,43 @@ export function planDiff(options: DiffOptions): DiffPlan {
     dialect: dialectFor(namespace),
     output,
     compression,
+    mediaType,
+    annotations: resolveAnnotations(options.annotations),
     compressionLevel: resolveCompressionLevel(compression, options.compressionLevel),
     ...(epoch === undefined ? {} : { sourceDateEpoch: BigInt(epoch) }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
+}
+
+// The compression and media type: either option alone decides, both must agree.
+function resolveMediaType(compressionOption: unknown, mediaTypeOption: unknown): { compression: Compression; mediaType: string } {
+  if (compressionOption !== undefined && !isCompression(compressionOption)) {
+    throw new OverlaydiffError('E_USAGE', `invalid compression ${JSON.stringify(compressionOption)}: use ${COMPRESSIONS.join(', ')}`);
+  }
+  if (mediaTypeOption === undefined) {
+    const compression = compressionOption ?? 'none';
+    return { compression, mediaType: mediaTypeFor(compression) };
+  }
+  const named = typeof mediaTypeOption === 'string' ? compressionOfMediaType(mediaTypeOption) : undefined;
+  if (named === undefined) {
+    throw new OverlaydiffError('E_USAGE', `unsupported layer media type ${JSON.stringify(mediaTypeOption)}: use one of ${WRITABLE_MEDIA_TYPES.join(', ')}`);
+  }
+  if (compressionOption !== undefined && compressionOption !== named) {
+    throw new OverlaydiffError('E_USAGE', `compression ${compressionOption} contradicts media type ${String(mediaTypeOption)}, which is ${named === 'none' ? 'uncompressed' : named}`);
+  }
+  return { compression: named, mediaType: mediaTypeOption as string };
+}
+
+function resolveAnnotations(annotations: unknown): Readonly<Record<string, string>> {
+  if (annotations === undefined) return {};
+  if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations)) {
+    throw new OverlaydiffError('E_USAGE', 'annotations must be an object of string values');
+  }
+  for (const [key, value] of Object.entries(annotations)) {
+    if (typeof value !== 'string') throw new OverlaydiffError('E_USAGE', `annotation ${JSON.stringify(key)} must be a string, not ${typeof value}`);
+  }
+  return annotations as Record<string, string>;
 }
 
 // Compiled here so a bad pattern is a usage error before any output exists.
