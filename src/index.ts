@@ -1,6 +1,8 @@
 // Public API of overlaydiff.
 export { diff } from './diff/diff.js';
 export * from './diff/diff-mounts.js';
+export { applyMounts, type ApplyMountsOptions } from './diff/apply-mounts.js';
+export { resolveApplyTarget, type ApplyTarget, type ApplyTargetOptions } from './mounts/apply-target.js';
 export { apply, type ApplyFormat, type ApplyOptions, type ApplyResult } from './apply/apply.js';
 export { flatten, type FlattenOptions, type FlattenResult } from './apply/flatten.js';
 export { verify, type Mismatch, type VerifyOptions } from './apply/verify.js';

@@ -36,6 +36,8 @@ export interface ApplyResult extends Omit<ApplyCounts, 'mknodCalls'> {
   diffID: string;
   /** sha256 of the blob as read. */
   digest: string;
+  /** Bytes of the uncompressed tar (what the diffID covers). */
+  tarSize: number;
   compression: Compression;
   /** mknod(1) processes run (devices, fifos, overlay whiteouts). */
   mknodCalls: number;
@@ -63,8 +65,15 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, 
   const blob = typeof layer === 'string' ? openLayer(layer) : layer;
   const hashes = newLayerHashes();
   const progress = new ProgressCounter(options.onProgress);
+  let tarSize = 0;
+  const countTar = async function* (tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of tar) {
+      tarSize += chunk.length;
+      yield chunk;
+    }
+  };
   try {
-    for await (const { entry, body } of readTar(layerTar(progress.countBytes(blob), hashes))) {
+    for await (const { entry, body } of readTar(countTar(layerTar(progress.countBytes(blob), hashes)))) {
       options.signal?.throwIfAborted();
       await applier.member(entry, body);
       progress.item();
@@ -83,5 +92,5 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, 
       { path: dir },
     );
   }
-  return { ...applier.counts, diffID, digest, compression: hashes.compression };
+  return { ...applier.counts, diffID, digest, tarSize, compression: hashes.compression };
 }
