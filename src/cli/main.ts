@@ -13,6 +13,7 @@ import { runVerifyCommand } from './verify-command.js';
 import { runInspectCommand } from './inspect-command.js';
 import { withProgressLine } from './progress-line.js';
 import { runFsckCommand, runGcCommand, runRmCommand } from './layout-commands.js';
+import { runServeCommand } from './serve-command.js';
 
 const USAGE = `usage: overlaydiff <command> [options]
 
@@ -25,6 +26,7 @@ commands:
   gc        delete unreferenced blobs of an OCI image layout (see: overlaydiff gc --help)
   rm        remove a tag from an OCI image layout (see: overlaydiff rm --help)
   fsck      check an OCI image layout's blobs, references and diffIDs (see: overlaydiff fsck --help)
+  serve     serve containerd 2.x's diff API as its differ (see: overlaydiff serve --help)
 
 options:
   --help      show this help
@@ -51,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === 'gc') return await runGcCommand(rest);
     if (command === 'rm') return await runRmCommand(rest);
     if (command === 'fsck') return await runFsckCommand(rest);
+    if (command === 'serve') return await runServeCommand(rest);
     if (command !== 'diff') throw new OverlaydiffError('E_USAGE', `unknown command ${JSON.stringify(command)}`);
     if (helpRequested(rest, DIFF_USAGE)) return 0;
     const parsed = parseDiffArgs(rest, process.env, process.stdout.isTTY === true);
