@@ -97,7 +97,7 @@ function configFor(dir: string, address: string): string {
 }
 
 /** Mount points at or below `dir` in this mount namespace, deepest first. */
-function mountsUnder(dir: string): string[] {
+export function mountsUnder(dir: string): string[] {
   // Field 5 of mountinfo is the mount point, with space, tab, newline and backslash as \ooo.
   const points = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -107,11 +107,11 @@ function mountsUnder(dir: string): string[] {
   return points.filter((p) => p === dir || p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
 }
 
-function exited(child: ChildProcess): boolean {
+export function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+export async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (exited(child)) return true;
   const gone = new Promise<true>((resolve) => child.once('exit', () => resolve(true)));
   return Promise.race([gone, sleep(ms).then(() => exited(child))]);

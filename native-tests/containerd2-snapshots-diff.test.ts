@@ -1,0 +1,116 @@
+// `ctr snapshots diff` on a private containerd 2.x whose only differ is `overlaydiff serve`: layers of
+// real overlayfs snapshots (3-level chain, changes made through the kernel's merged view) rebuild it.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canRunContainerd2, startContainerd2, type Containerd2 } from './harness/containerd2.js';
+import { expectSameTree } from './harness/layer.js';
+import { applyIndependently, manifestOf, shellIn, snapshotMount, withSnapshotMounted } from './harness/snapshots.js';
+
+const NS = 'snapdiff';
+const OCI = 'application/vnd.oci.image.layer.v1.tar';
+const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+function decompress(blob: Buffer, mediaType: string): Buffer {
+  if (mediaType.endsWith('gzip')) return gunzipSync(blob);
+  if (mediaType.endsWith('zstd')) return execFileSync('zstd', ['-dc'], { input: blob, maxBuffer: 1 << 30 });
+  return blob;
+}
+
+/** The content store's rows: digest → labels. */
+function contentLabels(c: Containerd2): Map<string, string> {
+  const rows = c.ctr(NS, ['content', 'ls']).split('\n').slice(1).filter((l) => l.trim() !== '');
+  return new Map(rows.map((r) => {
+    const cols = r.split('\t').filter((x) => x !== '');
+    return [cols[0]!, cols.at(-1)!.trim()];
+  }));
+}
+
+describe.runIf(canRunContainerd2())('ctr snapshots diff through overlaydiff serve (containerd 2)', () => {
+  let c: Containerd2 | undefined;
+  let work: string;
+  beforeAll(async () => {
+    c = await startContainerd2();
+    work = mkdtempSync(join(c.dir, 'work-'));
+    // Level 1: a snapshot without parent (a bind mount), filled directly.
+    c.ctr(NS, ['snapshots', 'prepare', 'l1', '']);
+    withSnapshotMounted(c, NS, 'l1', (dir) =>
+      shellIn(dir, `
+        mkdir -p etc/app opq/sub deldir/x usr/bin home/user
+        echo base > etc/app/conf; echo keep > etc/hostname; echo gone > delfile
+        echo o > opq/sub/f; echo t > usr/bin/tool; ln usr/bin/tool usr/bin/tool-link
+        setfattr -n user.note -v base etc/app/conf; ln -s hostname etc/link
+        echo mine > home/user/file; chown -R 1000:1000 home/user; chmod 0640 etc/hostname`),
+    );
+    c.ctr(NS, ['snapshots', 'commit', 'c1', 'l1']);
+    // Level 2: changes through the kernel's merged view (whiteouts, an opaque dir, copy-ups, a new hardlink).
+    c.ctr(NS, ['snapshots', 'prepare', 'l2', 'c1']);
+    withSnapshotMounted(c, NS, 'l2', (dir) =>
+      shellIn(dir, `
+        echo changed > etc/app/conf; rm delfile; rm -r deldir
+        rm -r opq; mkdir opq; echo new > opq/g
+        ln etc/hostname etc/hostname-link; setfattr -n user.x -v 1 etc/hostname
+        chmod 4755 usr/bin/tool; mkdir newdir; echo n > newdir/f`),
+    );
+    c.ctr(NS, ['snapshots', 'commit', 'c2', 'l2']);
+    // Level 3 stays active: deletes of level-1 and level-2 entries, a dir where a dir was deleted, an xattr removed.
+    c.ctr(NS, ['snapshots', 'prepare', 'l3', 'c2']);
+    withSnapshotMounted(c, NS, 'l3', (dir) =>
+      shellIn(dir, `
+        rm etc/hostname; echo again > delfile; rm opq/g; mkdir -p deldir; echo d > deldir/y
+        setfattr -x user.note etc/app/conf; rm usr/bin/tool-link; ln -s /nowhere dangling; mkfifo fifo
+        head -c 3000000 /dev/urandom > big; ln big big-link`),
+    );
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('uses overlay and bind mounts as containerd builds them for each level', () => {
+    if (c === undefined) throw new Error('containerd did not start');
+    expect(snapshotMount(c, NS, 'l3')).toMatchObject({ type: 'overlay' });
+    expect(snapshotMount(c, NS, 'l3').options).toMatch(/upperdir=.*lowerdir=.*:/);
+  });
+
+  it('writes tar, gzip and zstd layers of one diffID, labelled, that rebuild the merged view of the chain', () => {
+    if (c === undefined) throw new Error('containerd did not start');
+    const layer = (key: string, mediaType: string): { blob: Buffer; tar: Buffer } => {
+      const blob = c!.ctrBytes(NS, ['snapshots', 'diff', '--media-type', mediaType, key]);
+      return { blob, tar: decompress(blob, mediaType) };
+    };
+    const l3 = [OCI, `${OCI}+gzip`, `${OCI}+zstd`].map((mt) => ({ mt, ...layer('l3', mt) }));
+    const diffID = sha256(l3[0]!.tar);
+    for (const { tar } of l3) expect(sha256(tar)).toBe(diffID);
+    const labels = contentLabels(c);
+    for (const { blob, mt } of l3) expect(labels.get(sha256(blob)), `${mt} blob in the content store`).toBe(`containerd.io/uncompressed=${diffID}`);
+
+    // c1 is a bind view (the whole tree), c2 a read-only overlay view of its own layer over c1.
+    const base = join(work, 'applied');
+    mkdirSync(base);
+    for (const [name, tar] of [['c1', layer('c1', `${OCI}+gzip`).tar], ['c2', layer('c2', `${OCI}+zstd`).tar], ['l3', l3[0]!.tar]] as const) {
+      const file = join(work, `${name}.tar`);
+      writeFileSync(file, tar);
+      applyIndependently(base, file);
+    }
+    const merged = withSnapshotMounted(c, NS, 'l3', (dir) => manifestOf(dir));
+    expectSameTree(merged, manifestOf(base));
+    rmSync(base, { recursive: true });
+
+    const calls = c.differLog().filter((l) => l['msg'] === 'call done' && l['method'] === 'Diff');
+    expect(calls.length).toBe(5);
+    for (const call of calls) expect(call).toMatchObject({ namespace: NS });
+  });
+
+  it('honours ref and labels, and answers the same blob for the same diff (ALREADY_EXISTS is success)', () => {
+    if (c === undefined) throw new Error('containerd did not start');
+    const first = c.ctrBytes(NS, ['snapshots', 'diff', '--ref', 'my-ref', '--label', 'org.example/by=test', 'l3']);
+    const again = c.ctrBytes(NS, ['snapshots', 'diff', 'l3']);
+    expect(sha256(again)).toBe(sha256(first));
+    expect(c.ctr(NS, ['content', 'active'])).not.toContain('my-ref');
+    const last = c.differLog().filter((l) => l['method'] === 'Diff').at(-1);
+    expect(last).toMatchObject({ msg: 'call done', existed: true, digest: sha256(first) });
+  });
+});
