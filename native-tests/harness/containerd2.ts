@@ -90,7 +90,8 @@ export interface Containerd2 {
   /** The differ's JSON log lines so far. */
   differLog(): Array<Record<string, unknown>>;
   differProcess(): ChildProcess | undefined;
-  startDiffer(): Promise<void>;
+  /** Starts `overlaydiff serve` (again), with `extraArgs` after the configured ones. */
+  startDiffer(extraArgs?: readonly string[]): Promise<void>;
   /** Sends `signal` to the differ and waits for it to exit. */
   stopDiffer(signal?: NodeJS.Signals): Promise<void>;
   logTail(): string;
@@ -112,14 +113,18 @@ export async function startContainerd2(options: Containerd2Options = {}): Promis
     `containerd log:\n${readFileSync(logPath, 'utf8').split('\n').slice(-15).join('\n')}\ndiffer log:\n${existsSync(differLogPath) ? readFileSync(differLogPath, 'utf8').split('\n').slice(-10).join('\n') : ''}`;
 
   let differ: ChildProcess | undefined;
-  const startDiffer = async (): Promise<void> => {
+  // A stale socket of a killed differ stays until the next one replaces it: wait for the log line.
+  const listening = (): boolean => existsSync(differLogPath) && readFileSync(differLogPath, 'utf8').split('\n').filter((l) => l.includes('"msg":"serving"')).length > servingLines;
+  let servingLines = 0;
+  const startDiffer = async (extraArgs: readonly string[] = []): Promise<void> => {
     const log = openSync(differLogPath, 'a');
-    const child = spawn(process.execPath, [CLI, 'serve', '--address', differAddress, '--containerd-address', address, '--shutdown-timeout', '2s', ...(options.serveArgs ?? [])], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--address', differAddress, '--containerd-address', address, '--shutdown-timeout', '2s', ...(options.serveArgs ?? []), ...extraArgs], {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
     differ = child;
-    for (let waited = 0; !existsSync(differAddress); waited += 20) {
+    servingLines = existsSync(differLogPath) ? readFileSync(differLogPath, 'utf8').split('\n').filter((l) => l.includes('"msg":"serving"')).length : 0;
+    for (let waited = 0; !listening(); waited += 20) {
       if (exited(child)) throw new Error(`overlaydiff serve exited (${child.exitCode ?? child.signalCode}):\n${logTail()}`);
       if (waited > READY_TIMEOUT_MS) throw new Error(`overlaydiff serve did not listen on ${differAddress}:\n${logTail()}`);
       await sleep(20);

@@ -32,15 +32,14 @@ export function callContext(call: ServerUnaryCall<unknown, unknown>): CallContex
   const abort = (reason: GrpcError): void => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const onCancel = (): void => abort(new GrpcError(status.CANCELLED, 'the caller cancelled the call'));
-  call.on('cancelled', onCancel);
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  const passed = (): void => abort(new GrpcError(status.DEADLINE_EXCEEDED, `the caller's deadline (${new Date(at).toISOString()}) passed`));
+  // grpc-js also reports a passed deadline as 'cancelled'; name the real reason.
+  const onCancel = (): void => (Date.now() >= at ? passed() : abort(new GrpcError(status.CANCELLED, 'the caller cancelled the call')));
+  call.on('cancelled', onCancel);
   let timer: NodeJS.Timeout | undefined;
-  if (Number.isFinite(at)) {
-    const passed = (): void => abort(new GrpcError(status.DEADLINE_EXCEEDED, `the caller's deadline (${new Date(at).toISOString()}) passed`));
-    timer = setTimeout(passed, Math.max(0, at - Date.now()));
-  }
+  if (Number.isFinite(at)) timer = setTimeout(passed, Math.max(0, at - Date.now()));
   return {
     namespace,
     signal: controller.signal,
