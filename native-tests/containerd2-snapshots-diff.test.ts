@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunContainerd2, startContainerd2, type Containerd2 } from './harness/containerd2.js';
 import { expectSameTree } from './harness/layer.js';
-import { applyIndependently, manifestOf, shellIn, snapshotMount, withSnapshotMounted } from './harness/snapshots.js';
+import { applyIndependently, buildChain, manifestOf, snapshotMount, withSnapshotMounted } from './harness/snapshots.js';
 
 const NS = 'snapdiff';
 const OCI = 'application/vnd.oci.image.layer.v1.tar';
@@ -35,35 +35,7 @@ describe.runIf(canRunContainerd2())('ctr snapshots diff through overlaydiff serv
   beforeAll(async () => {
     c = await startContainerd2();
     work = mkdtempSync(join(c.dir, 'work-'));
-    // Level 1: a snapshot without parent (a bind mount), filled directly.
-    c.ctr(NS, ['snapshots', 'prepare', 'l1', '']);
-    withSnapshotMounted(c, NS, 'l1', (dir) =>
-      shellIn(dir, `
-        mkdir -p etc/app opq/sub deldir/x usr/bin home/user
-        echo base > etc/app/conf; echo keep > etc/hostname; echo gone > delfile
-        echo o > opq/sub/f; echo t > usr/bin/tool; ln usr/bin/tool usr/bin/tool-link
-        setfattr -n user.note -v base etc/app/conf; ln -s hostname etc/link
-        echo mine > home/user/file; chown -R 1000:1000 home/user; chmod 0640 etc/hostname`),
-    );
-    c.ctr(NS, ['snapshots', 'commit', 'c1', 'l1']);
-    // Level 2: changes through the kernel's merged view (whiteouts, an opaque dir, copy-ups, a new hardlink).
-    c.ctr(NS, ['snapshots', 'prepare', 'l2', 'c1']);
-    withSnapshotMounted(c, NS, 'l2', (dir) =>
-      shellIn(dir, `
-        echo changed > etc/app/conf; rm delfile; rm -r deldir
-        rm -r opq; mkdir opq; echo new > opq/g
-        ln etc/hostname etc/hostname-link; setfattr -n user.x -v 1 etc/hostname
-        chmod 4755 usr/bin/tool; mkdir newdir; echo n > newdir/f`),
-    );
-    c.ctr(NS, ['snapshots', 'commit', 'c2', 'l2']);
-    // Level 3 stays active: deletes of level-1 and level-2 entries, a dir where a dir was deleted, an xattr removed.
-    c.ctr(NS, ['snapshots', 'prepare', 'l3', 'c2']);
-    withSnapshotMounted(c, NS, 'l3', (dir) =>
-      shellIn(dir, `
-        rm etc/hostname; echo again > delfile; rm opq/g; mkdir -p deldir; echo d > deldir/y
-        setfattr -x user.note etc/app/conf; rm usr/bin/tool-link; ln -s /nowhere dangling; mkfifo fifo
-        head -c 3000000 /dev/urandom > big; ln big big-link`),
-    );
+    buildChain(c, NS);
   });
   afterAll(async () => {
     await c?.stop();

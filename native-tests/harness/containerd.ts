@@ -97,7 +97,7 @@ function configFor(dir: string, address: string): string {
 }
 
 /** Mount points at or below `dir` in this mount namespace, deepest first. */
-export function mountsUnder(dir: string): string[] {
+function mountsUnder(dir: string): string[] {
   // Field 5 of mountinfo is the mount point, with space, tab, newline and backslash as \ooo.
   const points = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -117,6 +117,22 @@ export async function waitForExit(child: ChildProcess, ms: number): Promise<bool
   return Promise.race([gone, sleep(ms).then(() => exited(child))]);
 }
 
+/** SIGTERM, then SIGKILL after a grace period; unmounts what is left under `dir`; removes `dir`. */
+export async function stopDaemon(child: ChildProcess, dir: string): Promise<void> {
+  if (!exited(child)) {
+    child.kill('SIGTERM');
+    if (!(await waitForExit(child, STOP_GRACE_MS))) {
+      child.kill('SIGKILL');
+      await waitForExit(child, STOP_GRACE_MS);
+    }
+  }
+  for (const point of mountsUnder(dir)) {
+    const r = spawnSync('umount', [point], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot unmount ${point} left by containerd: ${r.stderr}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Starts containerd with a config written into a fresh temp dir and waits until `ctr version` answers. */
 export async function startContainerd(): Promise<Containerd> {
   const dir = mkdtempSync(join(tmpdir(), 'overlaydiff-containerd-'));
@@ -132,20 +148,7 @@ export async function startContainerd(): Promise<Containerd> {
 
   const ctrRaw = (args: string[]): ReturnType<typeof spawnSync> => spawnSync('ctr', ['--address', address, ...args], { encoding: 'utf8' });
 
-  const stop = async (): Promise<void> => {
-    if (!exited(child)) {
-      child.kill('SIGTERM');
-      if (!(await waitForExit(child, STOP_GRACE_MS))) {
-        child.kill('SIGKILL');
-        await waitForExit(child, STOP_GRACE_MS);
-      }
-    }
-    for (const point of mountsUnder(dir)) {
-      const r = spawnSync('umount', [point], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`cannot unmount ${point} left by containerd: ${r.stderr}`);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => stopDaemon(child, dir);
 
   try {
     for (let waited = 0; ; waited += 50) {

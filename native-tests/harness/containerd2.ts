@@ -1,10 +1,10 @@
 // A private containerd 2.x (fetched into .tools by `make deps`) whose only differ is `overlaydiff serve`, both started and stopped by the test.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exited, mountsUnder, waitForExit } from './containerd.js';
+import { exited, stopDaemon, waitForExit } from './containerd.js';
 import { REPO } from './overlay.js';
 import { whyUnavailable } from './preflight.js';
 
@@ -164,18 +164,7 @@ export async function startContainerd2(options: Containerd2Options = {}): Promis
 
   const stop = async (): Promise<void> => {
     await stopDiffer();
-    if (!exited(containerd)) {
-      containerd.kill('SIGTERM');
-      if (!(await waitForExit(containerd, STOP_GRACE_MS))) {
-        containerd.kill('SIGKILL');
-        await waitForExit(containerd, STOP_GRACE_MS);
-      }
-    }
-    for (const point of mountsUnder(dir)) {
-      const r = spawnSync('umount', [point], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`cannot unmount ${point} left by containerd: ${r.stderr}`);
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await stopDaemon(containerd, dir);
   };
 
   try {
