@@ -61,6 +61,7 @@ example: build
 
 bench: build
 	node bench/run.js
+	unshare --mount --propagation private --pid --fork --mount-proc node bench/containerd-differ.js
 
 clean:
 	rm -rf dist build $(REPORTS)

@@ -5,15 +5,18 @@ import { callMetadata, containerdError, type ContainerdClient } from './containe
 import { GrpcError, isServiceError } from './grpc-status.js';
 import type { WriteContentRequest, WriteContentResponse } from './proto.js';
 
-// Chunks are gathered to this size before a WRITE: one round trip per MiB keeps a 1 GiB layer at ~1000 messages.
+// Chunks are gathered to this size before a WRITE (1 GiB = ~1000 messages), and up to
+// MAX_IN_FLIGHT of them are sent before waiting for the oldest acknowledgement: waiting for each
+// one made a 51 MB layer take 1.7 s instead of 0.4 s.
 const WRITE_CHUNK_BYTES = 1 << 20;
+const MAX_IN_FLIGHT = 4;
 
 export type CommitResult = 'committed' | 'exists';
 
 /**
- * A Writable whose bytes go to containerd's ingest `ref`. Each WRITE carries its offset and waits for
- * containerd's answer (the content service acknowledges every message), so memory holds at most
- * one chunk. After the stream ended, `commit` names the expected digest, size and labels; `abort`
+ * A Writable whose bytes go to containerd's ingest `ref`. Each WRITE carries its offset; containerd
+ * acknowledges every message with its new offset, checked in order, and at most MAX_IN_FLIGHT
+ * chunks are unacknowledged, which bounds memory. After the stream ended, `commit` names the expected digest, size and labels; `abort`
  * cancels the stream and asks containerd to delete the partial ingest.
  */
 export class ContentWriter extends Writable {
@@ -24,7 +27,11 @@ export class ContentWriter extends Writable {
   #offset = 0;
   #buffered: Buffer[] = [];
   #bufferedBytes = 0;
-  #waiter: { resolve: (r: WriteContentResponse) => void; reject: (e: Error) => void } | undefined;
+  /** Unacknowledged messages, oldest first; containerd answers each one in order. */
+  readonly #waiters: Array<{ resolve: (r: WriteContentResponse) => void; reject: (e: Error) => void }> = [];
+  /** Acknowledgements of WRITEs not yet checked, oldest first, with the offset each must report. */
+  readonly #inFlight: Array<{ ack: Promise<WriteContentResponse>; end: number; at: number; length: number }> = [];
+  #sent = 0;
   #failure: Error | undefined;
   #closed = false;
 
@@ -34,11 +41,7 @@ export class ContentWriter extends Writable {
     this.#client = client;
     this.#namespace = namespace;
     this.#call = client.openWrite(callMetadata(namespace, lease));
-    this.#call.on('data', (response: WriteContentResponse) => {
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
-      waiter?.resolve(response);
-    });
+    this.#call.on('data', (response: WriteContentResponse) => this.#waiters.shift()?.resolve(response));
     this.#call.on('error', (err: Error) => this.#fail(err));
     this.#call.on('end', () => this.#fail(new GrpcError(status.INTERNAL, 'containerd ended the write stream early')));
   }
@@ -58,7 +61,9 @@ export class ContentWriter extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.#flush().then(() => callback(), callback);
+    this.#flush()
+      .then(() => this.#settle(0))
+      .then(() => callback(), callback);
   }
 
   /**
@@ -99,18 +104,32 @@ export class ContentWriter extends Writable {
     const data = this.#buffered.length === 1 ? this.#buffered[0]! : Buffer.concat(this.#buffered, this.#bufferedBytes);
     this.#buffered = [];
     this.#bufferedBytes = 0;
-    const response = await this.#send({ action: 'WRITE', ref: this.ref, offset: this.#offset, data });
-    if (response.offset !== this.#offset + data.length) {
-      throw new GrpcError(status.DATA_LOSS, `content write ${this.ref}: containerd is at offset ${response.offset} after writing ${data.length} bytes at ${this.#offset}`);
+    const at = this.#sent;
+    this.#sent += data.length;
+    const ack = this.#send({ action: 'WRITE', ref: this.ref, offset: at, data });
+    // Checked in order by #settle; a rejection is seen there, never unhandled.
+    ack.catch(() => undefined);
+    this.#inFlight.push({ ack, end: this.#sent, at, length: data.length });
+    await this.#settle(MAX_IN_FLIGHT - 1);
+  }
+
+  /** Waits for acknowledgements until at most `limit` WRITEs are unacknowledged, checking each offset. */
+  async #settle(limit: number): Promise<void> {
+    while (this.#inFlight.length > limit) {
+      const { ack, end, at, length } = this.#inFlight.shift()!;
+      const response = await ack;
+      if (response.offset !== end) {
+        throw new GrpcError(status.DATA_LOSS, `content write ${this.ref}: containerd is at offset ${response.offset} after writing ${length} bytes at ${at}`);
+      }
+      this.#offset = response.offset;
     }
-    this.#offset = response.offset;
   }
 
   #send(request: WriteContentRequest): Promise<WriteContentResponse> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new GrpcError(status.CANCELLED, `content write ${this.ref} was closed`));
     return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
+      this.#waiters.push({ resolve, reject });
       this.#call.write(request);
     });
   }
@@ -118,9 +137,7 @@ export class ContentWriter extends Writable {
   #fail(err: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = isServiceError(err) ? containerdError(`content write ${this.ref}`, this.#client.address, err) : err;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(this.#failure);
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#failure);
   }
 
   #close(): void {
