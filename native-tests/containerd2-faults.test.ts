@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CTR2, canRunContainerd2, type Containerd2, startContainerd2 } from './harness/containerd2.js';
-import { callDiffer } from './harness/differ-client.js';
+import { callDiffer } from '../fixtures/differ-client.js';
 import { REPO } from './harness/overlay.js';
 import { shellIn, snapshotMount, withSnapshotMounted } from './harness/snapshots.js';
 

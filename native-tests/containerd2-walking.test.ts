@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunContainerd2, startContainerd2, type Containerd2 } from './harness/containerd2.js';
-import { callDiffer } from './harness/differ-client.js';
+import { callDiffer } from '../fixtures/differ-client.js';
 import { layoutImages, prepareSnapshot } from './harness/images.js';
 import { expectSameTree } from './harness/layer.js';
 import { REPO, type Manifest } from './harness/overlay.js';
