@@ -67,7 +67,11 @@ export async function handleDiff(request: DiffRequest, ctx: CallContext, options
     });
     const labels = { ...request.labels, [UNCOMPRESSED_LABEL]: layer.diffID };
     const committed = await writer.commit(layer.digest, layer.size, labels);
-    if (committed === 'exists') await ensureUncompressedLabel(client, ctx.namespace, layer, stop.signal);
+    if (committed === 'exists') {
+      await ensureUncompressedLabel(client, ctx.namespace, layer, stop.signal);
+      // Our lease holds nothing: the blob was there before this call.
+      await deleteLease(client, ctx.namespace, lease);
+    }
     return { descriptor: { mediaType, digest: layer.digest, size: layer.size, annotations: {} }, diffID: layer.diffID, existed: committed === 'exists' };
   } catch (err) {
     const abortError = await writer.abort();
