@@ -1,13 +1,13 @@
 // `ctr snapshots diff` on a private containerd 2.x whose only differ is `overlaydiff serve`: layers of
 // real overlayfs snapshots (3-level chain, changes made through the kernel's merged view) rebuild it.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canRunContainerd2, startContainerd2, type Containerd2 } from './harness/containerd2.js';
-import { expectSameTree } from './harness/layer.js';
+import { CTR2, canRunContainerd2, startContainerd2, type Containerd2 } from './harness/containerd2.js';
+import { expectSameTree, listTar } from './harness/layer.js';
 import { applyIndependently, buildChain, manifestOf, snapshotMount, withSnapshotMounted } from './harness/snapshots.js';
 
 const NS = 'snapdiff';
@@ -84,5 +84,18 @@ describe.runIf(canRunContainerd2())('ctr snapshots diff through overlaydiff serv
     expect(c.ctr(NS, ['content', 'active'])).not.toContain('my-ref');
     const last = c.differLog().filter((l) => l['method'] === 'Diff').at(-1);
     expect(last).toMatchObject({ msg: 'call done', existed: true, digest: sha256(first) });
+  });
+
+  it('clamps mtimes to SOURCE_DATE_EPOCH, which ctr passes as source_date_epoch', () => {
+    if (c === undefined) throw new Error('containerd did not start');
+    const epoch = 1_000_000_000;
+    const r = spawnSync(CTR2, ['--address', c.address, '--namespace', NS, 'snapshots', 'diff', '--media-type', OCI, 'l3'], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) }, maxBuffer: 1 << 28 });
+    expect(r.status, r.stderr.toString()).toBe(0);
+    const file = join(work, 'epoch.tar');
+    writeFileSync(file, r.stdout);
+    const members = listTar(file);
+    expect(members.length).toBeGreaterThan(10);
+    for (const m of members) expect(m.mtime, m.name).toBeLessThanOrEqual(epoch);
+    expect(members.some((m) => m.mtime === epoch)).toBe(true);
   });
 });
