@@ -8,6 +8,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'fixtures/**/*.test.ts'],
+          // Generous: the slowest unit test takes ~1 s on a loaded 2-core machine; the bound only
+          // catches a hang and must never decide a verdict (vitest's default is 5 s).
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

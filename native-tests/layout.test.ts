@@ -173,7 +173,7 @@ describe.runIf(canRun('trusted'))('layout interop', () => {
 
 async function untilExists(path: string): Promise<void> {
   for (let waited = 0; !existsSync(path); waited += 10) {
-    if (waited > 30_000) throw new Error(`${path} never appeared`);
+    if (waited > 120_000) throw new Error(`${path} never appeared`);
     await sleep(10);
   }
 }

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'E_UNREPRESENTABLE'
   | 'E_ABORTED'
   | 'E_BAD_ARCHIVE'
-  | 'E_UNSAFE_PATH';
+  | 'E_UNSAFE_PATH'
+  | 'E_PERMISSION';
 
 export class OverlaydiffError extends Error {
   readonly code: ErrorCode;

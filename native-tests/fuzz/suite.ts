@@ -74,9 +74,10 @@ export function defineFuzzSuite(mode: Mode): void {
     const runnable = canRun(mode);
     if (runnable) preferRealPython();
     const regressions = readRegressions().filter((r) => r.mode === mode);
+    // Same budget per seed as the batches: every regression is re-checked in full, and the list grows.
     it.runIf(runnable && regressions.length > 0)(`recorded regressions (${regressions.length})`, () => {
       runSeeds(mode, regressions.map((r) => r.seed), true);
-    });
+    }, 20_000 * Math.max(1, regressions.length));
     const seeds = seedRange();
     for (let i = 0; i < seeds.length; i += BATCH) {
       const batch = seeds.slice(i, i + BATCH);

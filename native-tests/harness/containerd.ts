@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { whyUnavailable } from './preflight.js';
 
-const READY_TIMEOUT_MS = 15_000;
+// Only catches a containerd that never answers; a loaded machine can take far longer than an idle one.
+const READY_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 5_000;
 
 /**

@@ -12,7 +12,7 @@ const BIN = join(REPO, '.tools/containerd/usr/bin');
 export const CONTAINERD2 = join(BIN, 'containerd');
 export const CTR2 = join(BIN, 'ctr');
 const CLI = process.env['OVERLAYDIFF_CLI'] ?? join(REPO, 'dist/cli/main.js');
-const READY_TIMEOUT_MS = 15_000;
+const READY_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 5_000;
 
 /** Why containerd 2 cannot run here (no root or overlay, not fetched, too old), or undefined when it can. */

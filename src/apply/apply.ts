@@ -1,5 +1,7 @@
 // Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
+import { isXattrNamespace } from '../classify/namespace.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
+import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { readTar } from '../tar/reader.js';
 import type { Compression, XattrNamespace } from '../types.js';
@@ -57,9 +59,13 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, 
       throw new OverlaydiffError('E_USAGE', `${what} must be sha256:<64 hex digits>, not ${JSON.stringify(value)}`);
     }
   }
+  const format = options.format ?? 'plain';
+  const namespace = options.xattrNamespace ?? 'trusted';
+  if (!isXattrNamespace(namespace)) throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
+  if (format === 'overlay') assertXattrNamespaceAccess(namespace, 'apply a layer in overlay format');
   const applier = new Applier(dir, {
-    format: options.format ?? 'plain',
-    xattrNamespace: options.xattrNamespace ?? 'trusted',
+    format,
+    xattrNamespace: namespace,
     sameOwner: options.sameOwner,
   });
   const blob = typeof layer === 'string' ? openLayer(layer) : layer;

@@ -16,8 +16,8 @@ import { FlatTree, type LayerMember } from './flat-tree.js';
 import { layerTar, newLayerHashes, openLayer } from './layer-stream.js';
 
 export interface FlattenOptions {
-  /** Layer blobs (tar or tar+gzip), bottom layer first. */
-  layers: readonly string[];
+  /** Layer blobs (tar, tar+gzip or tar+zstd; paths, or a blob's bytes), bottom layer first. */
+  layers: readonly (string | AsyncIterable<Buffer>)[];
   /** A file path (written atomically) or a Writable. */
   output: string | Writable;
   /** Where file data is staged while layers are read. Default: the OS temp dir. */
@@ -40,7 +40,7 @@ export interface FlattenResult {
  * temporary directory (removed afterwards), so memory holds metadata only.
  */
 export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
-  for (const layer of options.layers) assertReadableFile(layer);
+  for (const layer of options.layers) if (typeof layer === 'string') assertReadableFile(layer);
   const stage = mkdtempSync(join(options.tempDir ?? tmpdir(), 'overlaydiff-flatten-'));
   try {
     const tree = new FlatTree<DataSource>();
@@ -49,7 +49,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     for (const layer of options.layers) {
       const members: LayerMember<DataSource>[] = [];
       const hashes = newLayerHashes();
-      for await (const { entry, body } of readTar(layerTar(progress.countBytes(openLayer(layer)), hashes))) {
+      for await (const { entry, body } of readTar(layerTar(progress.countBytes(typeof layer === 'string' ? openLayer(layer) : layer), hashes))) {
         options.signal?.throwIfAborted();
         progress.item();
         if (entry.type !== 'file' || entry.size === 0n) {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { dialectFor } from '../classify/namespace.js';
+import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { upperChanges } from '../diff/upper-changes.js';
 import { resolveDirectory } from '../diff/options.js';
 import { buildLayer } from '../layer/build-layer.js';
@@ -44,6 +45,7 @@ type Content = { readonly file: DataSource } | { readonly sha256: string };
 export async function verify(options: VerifyOptions): Promise<{ entries: number; mismatches: Mismatch[] }> {
   const namespace = options.xattrNamespace ?? 'trusted';
   const dialect = dialectFor(namespace);
+  assertXattrNamespaceAccess(namespace, 'verify');
   const lowers = options.lowers.map((lower) => resolveDirectory('lowerdir', lower));
   const merged = resolveDirectory('merged view', options.merged);
   const expected = new FlatTree<Content>();

@@ -57,6 +57,17 @@ describe('parseDiffArgs: other options', () => {
     expect(c.options).toEqual({ compression: 'gzip', compressionLevel: 9, sourceDateEpoch: 100 });
   });
 
+  it('refuses --level for an uncompressed layer', () => {
+    expect(() => parse(['--upper', '/u', '--level', '9'])).toThrow('--level needs --compression gzip or zstd');
+    expect(() => parse(['--upper', '/u', '--compression', 'none', '--level', '9'])).toThrow('--level needs --compression gzip or zstd, not none');
+  });
+
+  it('names where a malformed source date epoch came from', () => {
+    expect(() => parse(['--upper', '/u'], { SOURCE_DATE_EPOCH: 'yesterday' })).toThrow('SOURCE_DATE_EPOCH (environment) must be a whole number');
+    expect(() => parse(['--upper', '/u', '--source-date-epoch', '1e9'])).toThrow('--source-date-epoch must be a whole number');
+    expect(parse(['--upper', '/u', '--source-date-epoch', '5'], { SOURCE_DATE_EPOCH: 'junk' }).options.sourceDateEpoch).toBe(5);
+  });
+
   it('documents the new inputs and options', () => {
     for (const flag of ['--mounts FILE', '--mountpoint DIR', '--exclude GLOB', '--upper DIR[:DIR...]']) expect(DIFF_USAGE).toContain(flag);
     expect(DIFF_USAGE).toMatch(/trusted \(default/);

@@ -7,6 +7,8 @@ import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/co
 import { diff } from '../diff/diff.js';
 import { ioError, OverlaydiffError, usageError } from '../errors.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
+import { assertOutsideTrees, type GuardedTree } from '../fsio/output-target.js';
+import { resolveSnapshotDirs, snapshotTrees } from '../diff/options.js';
 import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.js';
 import { snapshotAtMountpoint } from '../mounts/mountinfo.js';
 import { blobPath } from '../store/layout-fs.js';
@@ -105,7 +107,7 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
     mountpoint: { type: 'string' },
     'xattr-namespace': { type: 'string' },
     exclude: { type: 'string', multiple: true },
-    compression: { type: 'string', default: 'none' },
+    compression: { type: 'string' },
     level: { type: 'string' },
     'source-date-epoch': { type: 'string' },
     output: { type: 'string', short: 'o' },
@@ -125,11 +127,15 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
   if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
     throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
   }
-  const compression = values.compression;
+  const compression = values.compression ?? 'none';
+  if (values.level !== undefined && compression === 'none') {
+    throw usageError(`--level needs --compression gzip or zstd${values.compression === undefined ? '' : ', not none'}: an uncompressed layer has no level`);
+  }
   if (!isCompression(compression)) throw usageError(`--compression must be ${COMPRESSIONS.join(', ')}, not ${JSON.stringify(compression)}`);
   const exclude = values.exclude ?? [];
   if (exclude.includes('')) throw usageError('--exclude needs a glob pattern, got an empty one');
-  const epochText = values['source-date-epoch'] ?? nonEmpty(env['SOURCE_DATE_EPOCH']);
+  const epochFlag = values['source-date-epoch'];
+  const [epochSource, epochText] = epochFlag !== undefined ? ['--source-date-epoch', epochFlag] : ['SOURCE_DATE_EPOCH (environment)', nonEmpty(env['SOURCE_DATE_EPOCH'])];
   const output = values.output;
   const layout = layoutTarget(values.layout, values.tag, values.base, output);
   if (output === undefined && stdoutIsTTY && layout === undefined) throw usageError('refusing to write a tar to a terminal: use -o FILE or redirect stdout');
@@ -140,7 +146,7 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
       compression,
       ...(exclude.length === 0 ? {} : { exclude }),
       ...(values.level === undefined ? {} : { compressionLevel: resolveCompressionLevel(compression, wholeNumber('--level', values.level)) }),
-      ...(epochText === undefined ? {} : { sourceDateEpoch: wholeNumber('source date epoch', epochText) }),
+      ...(epochText === undefined ? {} : { sourceDateEpoch: wholeNumber(epochSource, epochText) }),
     },
     outputPath: output === undefined || output === '-' ? undefined : output,
     json: values.json,
@@ -240,6 +246,10 @@ export async function runDiff(
   onProgress?: ProgressListener,
 ): Promise<{ descriptor: LayerDescriptor; mismatches?: Mismatch[]; layout?: LayoutDiffResult }> {
   const options = { ...resolveDiffOptions(command, environment), ...(onProgress === undefined ? {} : { onProgress }) };
+  // Writing below the mounted overlay writes into its upperdir, i.e. into the layer.
+  const mounted: GuardedTree[] = command.input.kind === 'mountpoint' ? [{ role: 'overlay mounted at', dir: command.input.dir }] : [];
+  if (command.outputPath !== undefined) assertOutsideTrees(command.outputPath, mounted);
+  if (command.layout !== undefined) assertOutsideTrees(command.layout.dir, mounted, 'image layout');
   let layout: LayoutDiffResult | undefined;
   let descriptor: LayerDescriptor;
   if (command.layout === undefined) descriptor = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
@@ -248,7 +258,10 @@ export async function runDiff(
     layout = await diffToLayout({ ...options, layout: dir, ...(tag === undefined ? {} : { tag }), ...(base === undefined ? {} : { base }), signal });
     descriptor = layout.layer;
     const copy = command.outputPath;
-    if (copy !== undefined) await writeAtomically(copy, (out) => pipeline(createReadStream(blobPath(dir, descriptor.digest)), out));
+    if (copy !== undefined) {
+      const trees = snapshotTrees(resolveSnapshotDirs(options));
+      await writeAtomically(copy, (out) => pipeline(createReadStream(blobPath(dir, descriptor.digest)), out), trees);
+    }
   }
   const withLayout = layout === undefined ? {} : { layout };
   if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { descriptor, ...withLayout };

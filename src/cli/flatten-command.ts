@@ -2,15 +2,18 @@
 import { helpRequested, parseCommandArgs } from './command-args.js';
 import { apply } from '../apply/apply.js';
 import { flatten } from '../apply/flatten.js';
-import { OverlaydiffError } from '../errors.js';
+import { mkdirSync } from 'node:fs';
+import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 
 export const FLATTEN_USAGE = `usage: overlaydiff flatten LAYER... (-o OUT.tar | --dir DIR) [--json]
 
-Applies the layers in order, bottom layer first, and writes the result:
-  -o, --output FILE         one canonical layer (no whiteouts; hardlinks point at their first name)
-  --dir DIR                 the tree itself, by applying each layer to DIR in order
+Applies the layers in order, bottom layer first, and writes the result (a LAYER of - is read from stdin):
+  -o, --output FILE|-       one canonical layer (no whiteouts; hardlinks point at their first name);
+                            - writes it to stdout and the result to stderr
+  --dir DIR                 the tree itself, by applying each layer to DIR in order (DIR is created
+                            when absent, its parent is not)
   --json                    print the result as JSON
 ${NO_PROGRESS_USAGE}`;
 
@@ -29,17 +32,32 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
   if ((output === undefined) === (dir === undefined)) {
     throw new OverlaydiffError('E_USAGE', 'flatten needs exactly one of -o FILE and --dir DIR');
   }
+  if (positionals.filter((layer) => layer === '-').length > 1) throw new OverlaydiffError('E_USAGE', 'flatten: stdin (-) can be only one of the layers');
+  const toStdout = output === '-';
+  if (toStdout && process.stdout.isTTY) throw new OverlaydiffError('E_USAGE', 'refusing to write a tar to a terminal: use -o FILE or redirect stdout');
+  const layers = positionals.map((layer) => (layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : layer));
+  if (dir !== undefined) createTargetDirectory(dir);
   const result = await withProgressLine('flatten', 'entries', !values['no-progress'], (onProgress) =>
     withInterrupts(async (signal): Promise<object> => {
       const common = { signal, ...(onProgress === undefined ? {} : { onProgress }) };
-      if (output !== undefined) return flatten({ layers: positionals, output, ...common });
+      if (output !== undefined) return flatten({ layers, output: toStdout ? process.stdout : output, ...common });
       const applied = [];
-      for (const layer of positionals) applied.push(await apply(layer, dir!, common));
+      for (const layer of layers) applied.push(await apply(layer, dir!, common));
       return { layers: applied };
     }),
   );
-  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
+  // With the layer on stdout, the result goes to stderr.
+  (toStdout ? process.stderr : process.stdout).write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
   return 0;
+}
+
+// flatten --dir makes DIR when absent (like tar -C would need it made), never its parents.
+function createTargetDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw ioError('create the target directory', dir, err);
+  }
 }
 
 function describe(result: object): string {

@@ -10,7 +10,7 @@ import { splitPathList } from './path-list.js';
 export const INSPECT_USAGE = `usage: overlaydiff inspect LAYER [--json] [--lint [--lower DIR[:DIR...]] [--xattr-namespace NS]]
        overlaydiff inspect --layout DIR [--tag NAME] [--json] [--lint]
 
-Lists the members of the OCI layer LAYER (tar, tar+gzip or tar+zstd, detected), or of every layer
+Lists the members of the OCI layer LAYER (tar, tar+gzip or tar+zstd, detected; - reads stdin), or of every layer
 of the image NAME in the OCI image layout DIR, bottom first: type, mode, owner, size,
 whiteout/opaque classification and xattr names. For an image it also checks each layer blob against
 the manifest (digest, media type) and the config (diffID); a mismatch makes the exit status 1.
@@ -118,7 +118,8 @@ export async function runInspect(command: InspectCommand, signal: AbortSignal): 
 async function runLayerInspect(options: Omit<InspectOptions, 'signal'>, json: boolean, signal: AbortSignal): Promise<{ text: string[]; found: boolean }> {
   const entries: Record<string, unknown>[] = [];
   const lines: string[] = [];
-  const result = await inspectLayer({ ...options, signal }, (entry) => {
+  const layer = options.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : options.layer;
+  const result = await inspectLayer({ ...options, layer, signal }, (entry) => {
     if (json) entries.push(entryJson(entry));
     else lines.push(`${formatEntry(entry)}\n`);
   });

@@ -12,7 +12,7 @@ import { MergedLowers } from '../lowers/merged-lowers.js';
 import { ProgressCounter } from '../progress.js';
 import { writeTar } from '../tar/writer.js';
 import type { DiffOptions, LayerDescriptor } from '../types.js';
-import { planDiff, type DiffPlan } from './options.js';
+import { planDiff, snapshotTrees, type DiffPlan } from './options.js';
 import { upperChanges } from './upper-changes.js';
 
 /**
@@ -24,7 +24,7 @@ import { upperChanges } from './upper-changes.js';
 export async function diff(options: DiffOptions): Promise<LayerDescriptor> {
   const plan = planDiff(options);
   const output = plan.output;
-  if (typeof output === 'string') return writeAtomically(output, (out) => streamLayer(plan, out));
+  if (typeof output === 'string') return writeAtomically(output, (out) => streamLayer(plan, out), snapshotTrees(plan));
   return streamLayer(plan, output);
 }
 

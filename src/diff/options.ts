@@ -6,6 +6,8 @@ import { dialectFor, isXattrNamespace, type Dialect } from '../classify/namespac
 import { COMPRESSIONS, isCompression, mediaTypeFor, resolveCompressionLevel } from '../blob/compress.js';
 import { WRITABLE_MEDIA_TYPES, compressionOfMediaType } from '../blob/media-types.js';
 import { OverlaydiffError, ioError } from '../errors.js';
+import type { GuardedTree } from '../fsio/output-target.js';
+import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import type { ProgressListener } from '../progress.js';
 import type { Compression, DiffOptions } from '../types.js';
 import { createExcludeFilter, type ExcludeFilter } from '../walk/exclude.js';
@@ -32,6 +34,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
   if (!isXattrNamespace(namespace)) {
     throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
   }
+  assertXattrNamespaceAccess(namespace, 'diff');
   const { compression, mediaType } = resolveMediaType(options.compression, options.mediaType);
   const output = options.output;
   if (typeof output !== 'string' && !(output instanceof Writable)) {
@@ -43,9 +46,8 @@ export function planDiff(options: DiffOptions): DiffPlan {
     throw new OverlaydiffError('E_USAGE', `invalid source date epoch ${epoch}: use whole seconds since 1970`);
   }
   return {
-    uppers: upperList(options.upper).map((upper) => resolveDirectory('upperdir', upper)),
+    ...resolveSnapshotDirs(options),
     ...excludeOption(options.exclude),
-    lowers: (options.lowers ?? []).map((lower) => resolveDirectory('lowerdir', lower)),
     dialect: dialectFor(namespace),
     output,
     compression,
@@ -86,6 +88,19 @@ function resolveAnnotations(annotations: unknown): Readonly<Record<string, strin
     if (typeof value !== 'string') throw new OverlaydiffError('E_USAGE', `annotation ${JSON.stringify(key)} must be a string, not ${typeof value}`);
   }
   return annotations as Record<string, string>;
+}
+
+/** The upperdirs and lowerdirs of `options` as absolute byte paths; throws when one is not a directory. */
+export function resolveSnapshotDirs(options: Pick<DiffOptions, 'upper' | 'lowers'>): Pick<DiffPlan, 'uppers' | 'lowers'> {
+  return {
+    uppers: upperList(options.upper).map((upper) => resolveDirectory('upperdir', upper)),
+    lowers: (options.lowers ?? []).map((lower) => resolveDirectory('lowerdir', lower)),
+  };
+}
+
+/** The directories a diff reads: an output inside one of them would be read into its own layer. */
+export function snapshotTrees(dirs: Pick<DiffPlan, 'uppers' | 'lowers'>): GuardedTree[] {
+  return [...dirs.uppers.map((dir) => ({ role: 'upperdir', dir })), ...dirs.lowers.map((dir) => ({ role: 'lowerdir', dir }))];
 }
 
 // Compiled here so a bad pattern is a usage error before any output exists.

@@ -1,26 +1,43 @@
-// Writes an output file under a temporary name and renames it into place only when complete.
+// Writes an output path as its kind asks: a file is replaced atomically (temp name, fsync, rename);
+// a device, FIFO, socket or open file descriptor is written through. See output-target.ts.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { constants, createWriteStream, fstatSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Socket, createConnection } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
+import { assertOutsideTrees, resolveOutputTarget, type GuardedTree } from './output-target.js';
 
 /**
- * Runs `write` against a stream to a temp file in the destination's directory, fsyncs it, and
- * renames it to `dest`. On any failure the temp file is removed and `dest` is left untouched,
- * so a reader never sees a half-written output.
+ * Runs `write` against a stream to `dest`. A regular file or a new path is written to a temp file
+ * in its directory, fsynced and renamed into place; on failure the temp file is removed and `dest`
+ * is left untouched, so a reader never sees a half-written output. A symlink's target is written,
+ * not the link. A character device (/dev/null), FIFO, socket or /dev/fd/N is written through and
+ * never replaced. With `outside`, a file output inside one of those trees is refused (E_USAGE).
  */
-export async function writeAtomically<T>(dest: string, write: (out: Writable) => Promise<T>): Promise<T> {
-  const dir = dirname(dest);
+export async function writeAtomically<T>(dest: string, write: (out: Writable) => Promise<T>, outside: readonly GuardedTree[] = []): Promise<T> {
+  const target = resolveOutputTarget(dest);
+  switch (target.kind) {
+    case 'through':
+      return writeThrough(target.path, write);
+    case 'socket':
+      return writeToSocket(target.path, write);
+    case 'replace':
+      break;
+  }
+  const path = target.path;
+  assertOutsideTrees(path, outside);
+  const dir = dirname(path);
   assertDirectory(dir);
-  const temp = join(dir, `.${basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const result = await writeTempFile(temp, write);
   try {
-    renameSync(temp, dest);
+    renameSync(temp, path);
   } catch (err) {
     removeTemp(temp);
-    throw ioError('rename output into place', dest, err);
+    throw ioError('rename output into place', path, err);
   }
   return result;
 }
@@ -37,9 +54,57 @@ export async function writeTempFile<T>(temp: string, write: (out: Writable) => P
   } catch (err) {
     throw ioError('create output file', temp, err);
   }
-  // The stream owns the fd: it fsyncs it before closing (flush), and destroying the stream on a
-  // failure waits for an in-flight write before closing it.
-  const stream = createWriteStream(temp, { fd, flush: true });
+  try {
+    // The stream fsyncs the fd before closing it (flush).
+    return await writeToStream(createWriteStream(temp, { fd, flush: true }), write);
+  } catch (err) {
+    removeTemp(temp);
+    throw err;
+  }
+}
+
+// Opens without O_CREAT: the device, FIFO or open file exists. A FIFO's open waits for a reader
+// (off the main thread). fsync is meaningless on a pipe or device, so none is asked for. A socket
+// cannot be opened by path: one of this process's descriptors that is a socket is written directly.
+async function writeThrough<T>(path: string, write: (out: Writable) => Promise<T>): Promise<T> {
+  const fd = ownSocketDescriptor(path);
+  if (fd !== undefined) return writeToStream(new Socket({ fd, readable: false, writable: true }), write);
+  let handle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOCTTY);
+  } catch (err) {
+    throw ioError('open output', path, err);
+  }
+  return writeToStream(handle.createWriteStream(), write);
+}
+
+async function writeToSocket<T>(path: string, write: (out: Writable) => Promise<T>): Promise<T> {
+  const socket = createConnection({ path });
+  try {
+    await once(socket, 'connect');
+  } catch (err) {
+    socket.destroy();
+    throw ioError('connect to output socket', path, err);
+  }
+  return writeToStream(socket, write);
+}
+
+// The descriptor number when `path` is /dev/fd/N or /proc/self/fd/N naming a socket of this process.
+function ownSocketDescriptor(path: string): number | undefined {
+  const match = /^(?:\/dev|\/proc\/(self|thread-self|\d+))\/fd\/(\d+)$/.exec(path);
+  if (match === null) return undefined;
+  const owner = match[1];
+  if (owner !== undefined && owner !== 'self' && owner !== 'thread-self' && Number(owner) !== process.pid) return undefined;
+  const fd = Number(match[2]);
+  try {
+    return fstatSync(fd).isSocket() ? fd : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Runs `write` against `stream` and waits until the stream is closed; destroys it on failure.
+async function writeToStream<T>(stream: Writable, write: (out: Writable) => Promise<T>): Promise<T> {
   const closed = once(stream, 'close');
   // Handled here so a stream error cannot become an unhandled rejection before write() reports it.
   closed.catch(() => undefined);
@@ -50,7 +115,6 @@ export async function writeTempFile<T>(temp: string, write: (out: Writable) => P
   } catch (err) {
     if (!stream.closed) stream.destroy();
     await closed.catch(() => undefined);
-    removeTemp(temp);
     throw err;
   }
 }

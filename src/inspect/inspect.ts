@@ -1,8 +1,10 @@
 // Reads a layer blob (tar, tar+gzip, tar+zstd) and describes each member; optionally lints it.
 import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
 import { dialectFor, isPrivateXattr, isXattrNamespace } from '../classify/namespace.js';
+import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
 import { readTar } from '../tar/reader.js';
@@ -13,8 +15,8 @@ import { EmptyXattrScanner } from './empty-xattr-scan.js';
 export type { MemberKind } from './classify-member.js';
 
 export interface InspectOptions {
-  /** The layer blob to read; compression is detected from its magic bytes. */
-  layer: string;
+  /** The layer blob to read (a path, or its bytes); compression is detected from its magic bytes. */
+  layer: string | AsyncIterable<Buffer>;
   /** Check the layer against the lint rules. Default: false. */
   lint?: boolean;
   /**
@@ -107,6 +109,7 @@ export interface InspectResult {
 export async function inspectLayer(options: InspectOptions, onEntry: (entry: InspectEntry) => void = () => {}): Promise<InspectResult> {
   const namespace = options.xattrNamespace ?? 'trusted';
   if (!isXattrNamespace(namespace)) throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
+  if (options.lowers !== undefined && options.lowers.length > 0) assertXattrNamespaceAccess(namespace, 'lint a layer against lowerdirs');
   const lowers = options.lowers === undefined || options.lowers.length === 0 ? undefined : new MergedLowers(options.lowers.map(lowerDirectory), dialectFor(namespace));
   const below: LowerView | undefined =
     lowers === undefined
@@ -131,13 +134,13 @@ export interface BlobInspection {
 }
 
 /** Streams the layer blob at `path` through the listing and the linter; shared by layer and image inspection. */
-export async function inspectBlob(path: string, how: BlobInspection, onEntry: (entry: InspectEntry) => void): Promise<InspectResult> {
+export async function inspectBlob(blob: string | AsyncIterable<Buffer>, how: BlobInspection, onEntry: (entry: InspectEntry) => void): Promise<InspectResult> {
   const hashes = newLayerHashes();
   const scanner = new EmptyXattrScanner();
   const findings: LintFinding[] = [];
   const linter = how.lint ? new Linter(findings, how.lowers) : undefined;
   let index = 0;
-  const stream = createReadStream(path, how.signal === undefined ? {} : { signal: how.signal });
+  const stream = typeof blob === 'string' ? createReadStream(blob, how.signal === undefined ? {} : { signal: how.signal }) : blob;
   try {
     for await (const member of readTar(tap(layerTar(stream, hashes), scanner))) {
       how.signal?.throwIfAborted();
@@ -166,9 +169,9 @@ export async function inspectBlob(path: string, how: BlobInspection, onEntry: (e
     }
   } catch (err) {
     if (err instanceof OverlaydiffError) throw err;
-    throw ioError('read the layer', path, err);
+    throw ioError('read the layer', typeof blob === 'string' ? blob : '-', err);
   } finally {
-    stream.destroy();
+    if (stream instanceof Readable) stream.destroy();
   }
   return {
     compression: hashes.compression,

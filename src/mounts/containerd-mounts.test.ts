@@ -146,6 +146,17 @@ describe('resolveMounts: mismatches are clear errors', () => {
   });
 });
 
+describe('an upper mount given without its parent', () => {
+  it("takes the overlay's own lowerdirs as the base", () => {
+    expect(resolveMounts(undefined, [active(4, [2, 1])]).lowers).toEqual([fs(2), fs(1)]);
+    expect(resolveMounts(undefined, [bind(4)]).lowers).toEqual([]);
+  });
+
+  it('still checks an explicit empty parent against the lowerdirs', () => {
+    expect(() => resolveMounts([], [active(4, [2, 1])])).toThrow(/not the lower mount's view/);
+  });
+});
+
 describe('validateMounts and parseMountsDocument', () => {
   it('fills in fields protobuf JSON leaves out and accepts Go field names', () => {
     expect(validateMounts([{ type: 'bind', source: '/s' }], 'lower')).toEqual([{ type: 'bind', source: '/s', options: [] }]);
@@ -169,9 +180,9 @@ describe('validateMounts and parseMountsDocument', () => {
   });
 
   it('reads {upper, lower} or a bare array meaning the upper', () => {
-    expect(parseMountsDocument([bind(4)])).toEqual({ upper: [bind(4)], lower: [] });
+    expect(parseMountsDocument([bind(4)])).toEqual({ upper: [bind(4)], lower: undefined });
     expect(parseMountsDocument({ upper: [active(4, [1])], lower: [bind(1)] })).toEqual({ upper: [active(4, [1])], lower: [bind(1)] });
-    expect(parseMountsDocument({ upper: [bind(4)] }).lower).toEqual([]);
+    expect(parseMountsDocument({ upper: [bind(4)] }).lower).toBeUndefined();
   });
 
   it.each([

@@ -87,15 +87,16 @@ function validateMount(item: unknown, where: string): Mount {
  * Reads a mounts document: `{"upper": Mount[], "lower": Mount[]}` (`lower` may be left out for a
  * first layer), or a bare Mount[] meaning the upper alone.
  */
-export function parseMountsDocument(value: unknown): { upper: Mount[]; lower: Mount[] } {
-  if (Array.isArray(value)) return { upper: validateMounts(value, 'upper'), lower: [] };
+export function parseMountsDocument(value: unknown): { upper: Mount[]; lower: Mount[] | undefined } {
+  // A bare [Mount] is the snapshot alone: its base is what its own lowerdirs show.
+  if (Array.isArray(value)) return { upper: validateMounts(value, 'upper'), lower: undefined };
   if (typeof value !== 'object' || value === null) throw usageError(`expected {"upper": [...], "lower": [...]} or an array of mounts, got ${describe(value)}`);
   for (const key of Object.keys(value)) {
     if (key !== 'upper' && key !== 'lower') throw usageError(`${key}: unknown field (expected upper and lower)`);
   }
   const doc = value as { upper?: unknown; lower?: unknown };
   if (doc.upper === undefined) throw usageError('upper: missing (the snapshot to diff)');
-  return { upper: validateMounts(doc.upper, 'upper'), lower: doc.lower === undefined ? [] : validateMounts(doc.lower, 'lower') };
+  return { upper: validateMounts(doc.upper, 'upper'), lower: doc.lower === undefined ? undefined : validateMounts(doc.lower, 'lower') };
 }
 
 type Shape = { readonly kind: 'overlay'; readonly snapshot: OverlaySnapshot } | { readonly kind: 'bind'; readonly dir: string };
@@ -108,16 +109,17 @@ type Shape = { readonly kind: 'overlay'; readonly snapshot: OverlaySnapshot } | 
  *   (S, its own layer, is the change); a snapshot without parent is a bind mount of its directory.
  * - lower: the parent's view: an overlay with `lowerdir=P0:P1...` (or one with `upperdir=P0` and
  *   `lowerdir=P1...`), a bind mount of P0 when the parent is a single layer, and for no parent either
- *   nothing or a bind mount of an empty directory.
+ *   nothing or a bind mount of an empty directory. `undefined` (no parent mounts given at all) takes
+ *   the upper mount's own lowerdirs as the base.
  * The upper's lowerdirs must equal the lower's view (paths compared after `path.resolve`), or both
  * must be empty directories; anything else throws E_USAGE saying what was expected. The namespace
  * comes from the upper mount (`userxattr` → user); a contradicting `options.xattrNamespace` or a lower
  * overlay of the other namespace throws E_USAGE.
  */
-export function resolveMounts(lower: readonly Mount[], upper: readonly Mount[], options: ResolveMountsOptions = {}): ResolvedSnapshot {
+export function resolveMounts(lower: readonly Mount[] | undefined, upper: readonly Mount[], options: ResolveMountsOptions = {}): ResolvedSnapshot {
   let cached: OverlayModuleDefaults | undefined = options.moduleDefaults;
   const defaults = (): OverlayModuleDefaults => (cached ??= readModuleDefaults(options.sysfsDir));
-  const lowerMounts = validateMounts(lower, 'lower');
+  const lowerMounts = lower === undefined ? [] : validateMounts(lower, 'lower');
   const upperMounts = validateMounts(upper, 'upper');
   if (upperMounts.length !== 1) throw usageError(`upper: expected exactly one mount, got ${upperMounts.length}`);
   if (lowerMounts.length > 1) throw usageError(`lower: expected at most one mount (the parent's view), got ${lowerMounts.length}`);
@@ -138,7 +140,7 @@ export function resolveMounts(lower: readonly Mount[], upper: readonly Mount[], 
   }
 
   let lowers: readonly string[];
-  if (sameDirs(expected, view)) lowers = expected;
+  if (lower === undefined || sameDirs(expected, view)) lowers = expected;
   else if (view.length === 0 && expected.every(isEmptyDirectory)) lowers = expected;
   else if (expected.length === 0 && view.every(isEmptyDirectory)) lowers = [];
   else if (top.kind === 'bind') {

@@ -35,6 +35,8 @@ function codeFor(code: ErrorCode): status {
       return status.FAILED_PRECONDITION;
     case 'E_ABORTED':
       return status.CANCELLED;
+    case 'E_PERMISSION':
+      return status.PERMISSION_DENIED;
     case 'E_IO':
       return status.INTERNAL;
     default:

@@ -38,10 +38,15 @@ export function blobPath(layout: string, digest: string): string {
  * by `ensureIndex` under the lock: two creators must not both start from an empty index.
  */
 export function ensureLayout(layout: string): void {
-  try {
-    mkdirSync(join(layout, SHA256_DIR), { recursive: true });
-  } catch (err) {
-    throw ioError('create the image layout', layout, err);
+  // One level at a time, the layout directory but not its parents: a recursive mkdir reports a
+  // read-only file system as ENOENT.
+  for (const dir of [layout, join(layout, 'blobs'), join(layout, SHA256_DIR)]) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST' && isDirectory(dir)) continue;
+      throw ioError('create the image layout', dir, err);
+    }
   }
   const marker = join(layout, 'oci-layout');
   if (!exists(marker)) writeJsonAtomically(layout, marker, { imageLayoutVersion: IMAGE_LAYOUT_VERSION });
@@ -288,5 +293,13 @@ export function readJson(path: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw new OverlaydiffError('E_BAD_ARCHIVE', `${path}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { path, cause: err });
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -43,8 +43,15 @@ describe('diffToLayout', () => {
     expect(readdirSync(join(layout, 'blobs')).filter((n) => n !== 'sha256')).toEqual([]);
   });
 
-  it('leaves no temp file in the layout when the diff fails', async () => {
+  it('creates nothing when the snapshot is missing', async () => {
     await expect(diffToLayout({ upper: join(root, 'missing'), layout, tag: 'x' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    expect(existsSync(layout)).toBe(false);
+  });
+
+  it('leaves no temp file in the layout when the diff fails', async () => {
+    const bad = upper('bad', 'x');
+    writeFileSync(join(bad, '.wh.literal'), '');
+    await expect(diffToLayout({ upper: bad, layout, tag: 'x' })).rejects.toMatchObject({ code: 'E_UNREPRESENTABLE' });
     expect(readdirSync(join(layout, 'blobs'))).toEqual(['sha256']);
     expect(readdirSync(join(layout, 'blobs/sha256'))).toEqual([]);
   });

@@ -1,5 +1,8 @@
 // diff → layout: stores the layer, an image config and a manifest as blobs, then publishes a tag in index.json.
 import { diff } from '../diff/diff.js';
+import { resolveSnapshotDirs, snapshotTrees } from '../diff/options.js';
+import { assertOutsideTrees } from '../fsio/output-target.js';
+import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { OverlaydiffError } from '../errors.js';
 import type { DiffOptions, LayerDescriptor } from '../types.js';
 import { exists, blobPath, ensureIndex, ensureLayout, readIndexOrEmpty, storeBlob, storeBytes, writeIndex } from './layout-fs.js';
@@ -44,6 +47,8 @@ export async function diffToLayout(options: LayoutDiffOptions): Promise<LayoutDi
   const { layout, tag = DEFAULT_TAG, base, ...diffOptions } = options;
   checkRefName('tag', tag);
   if (base !== undefined) checkRefName('base', base);
+  assertXattrNamespaceAccess(options.xattrNamespace ?? 'trusted', 'diff');
+  assertOutsideTrees(layout, snapshotTrees(resolveSnapshotDirs(diffOptions)), 'image layout');
   ensureLayout(layout);
   await withLayoutLock(layout, async () => ensureIndex(layout), options.signal);
   const baseImage = base === undefined ? undefined : readTaggedImage(layout, base, '--base');
