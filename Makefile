@@ -7,7 +7,7 @@ REPORTS := .reports
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 
-.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean
+.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean docs
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
 # read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them);
@@ -24,7 +24,9 @@ $(UMOCI_ZSTD):
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# dist is rebuilt from scratch: whatever tsc wrote before (a deleted module, a source map) must not be packed.
 build: deps
+	rm -rf dist
 	npx tsc -p tsconfig.build.json
 	chmod +x dist/cli/main.js
 
@@ -57,8 +59,12 @@ example: build
 bench: build
 	node bench/run.js
 
+# API reference from the TSDoc of the public API (src/index.ts) into docs/api.
+docs: deps
+	npx typedoc
+
 clean:
-	rm -rf dist build $(REPORTS)
+	rm -rf dist build docs/api $(REPORTS)
 
 # Seeded random round trips (native-tests/fuzz): N seeds per namespace from START, recorded regressions
 # first; contained like test-native. `make fuzz N=10000 START=5000`; one seed: FUZZ_ONLY=42 make fuzz.
