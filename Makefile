@@ -2,20 +2,22 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 NPM_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd
+APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd zsh fish groff-base
 REPORTS := .reports
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 
-.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean docs
+.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean docs man
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
-# read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them);
+# read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them; zsh and
+# fish load the completion scripts; groff renders the man pages);
 # npm packages from the lockfile.
 deps: $(NPM_STAMP) $(UMOCI_ZSTD)
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
 	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null \
-	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then \
+	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null \
+	  || ! command -v zsh >/dev/null || ! command -v fish >/dev/null || ! command -v groff >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 $(UMOCI_ZSTD):
@@ -29,6 +31,10 @@ build: deps
 	rm -rf dist
 	npx tsc -p tsconfig.build.json
 	chmod +x dist/cli/main.js
+	node scripts/man.mjs dist/man
+
+# Man pages from the help texts (also part of build, shipped in dist/man): man -l dist/man/overlaydiff-diff.1
+man: build
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit

@@ -5,6 +5,7 @@ import { flatten } from '../apply/flatten.js';
 import { mkdirSync } from 'node:fs';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
+import { reportStream, reserveStdoutForData } from './report-stream.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 
 export const FLATTEN_USAGE = `usage: overlaydiff flatten LAYER... (-o OUT.tar | --dir DIR) [--json]
@@ -35,6 +36,7 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
   if (positionals.filter((layer) => layer === '-').length > 1) throw new OverlaydiffError('E_USAGE', 'flatten: stdin (-) can be only one of the layers');
   const toStdout = output === '-';
   if (toStdout && process.stdout.isTTY) throw new OverlaydiffError('E_USAGE', 'refusing to write a tar to a terminal: use -o FILE or redirect stdout');
+  if (toStdout) reserveStdoutForData();
   const layers = positionals.map((layer) => (layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : layer));
   if (dir !== undefined) createTargetDirectory(dir);
   const result = await withProgressLine('flatten', 'entries', !values['no-progress'], (onProgress) =>
@@ -47,7 +49,7 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
     }),
   );
   // With the layer on stdout, the result goes to stderr.
-  (toStdout ? process.stderr : process.stdout).write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
+  reportStream().write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
   return 0;
 }
 
