@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDiffReport } from './diff-report.js';
 
 /**
  * How the overlay is mounted: `trusted` = root mount; `user` = rootless, everything (mount,
@@ -98,7 +99,7 @@ export class Scenario {
     const argv = this.mode === 'user' ? ['unshare', '-Ur', process.execPath, ...args] : [process.execPath, ...args];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
     const result: DiffResult = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, layer };
-    if (result.code === 0) result.descriptor = JSON.parse(r.stdout) as NonNullable<DiffResult['descriptor']>;
+    if (result.code === 0) result.descriptor = parseDiffReport(r.stdout);
     return result;
   }
 

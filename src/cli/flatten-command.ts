@@ -1,7 +1,9 @@
 // `overlaydiff flatten`: layers (bottom first) → one canonical layer file, or a directory.
 import { helpRequested, parseCommandArgs } from './command-args.js';
-import { apply } from '../apply/apply.js';
-import { flatten } from '../apply/flatten.js';
+import { apply, type ApplyResult } from '../apply/apply.js';
+import { flatten, type FlattenResult } from '../apply/flatten.js';
+import { MEDIA_TYPE_TAR } from '../blob/compress.js';
+import { jsonReport } from './json-report.js';
 import { mkdirSync } from 'node:fs';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
@@ -39,17 +41,17 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
   if (toStdout) reserveStdoutForData();
   const layers = positionals.map((layer) => (layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : layer));
   if (dir !== undefined) createTargetDirectory(dir);
-  const result = await withProgressLine('flatten', 'entries', !values['no-progress'], (onProgress) =>
-    withInterrupts(async (signal): Promise<object> => {
+  const report = await withProgressLine('flatten', 'entries', !values['no-progress'], (onProgress) =>
+    withInterrupts(async (signal): Promise<FlattenReport> => {
       const common = { signal, ...(onProgress === undefined ? {} : { onProgress }) };
-      if (output !== undefined) return flatten({ layers, output: toStdout ? process.stdout : output, ...common });
-      const applied = [];
+      if (output !== undefined) return flattenReport(await flatten({ layers, output: toStdout ? process.stdout : output, ...common }));
+      const applied: ApplyResult[] = [];
       for (const layer of layers) applied.push(await apply(layer, dir!, common));
       return { layers: applied };
     }),
   );
   // With the layer on stdout, the result goes to stderr.
-  reportStream().write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
+  reportStream().write(values.json ? jsonReport(report) : `${describe(report)}\n`);
   return 0;
 }
 
@@ -62,8 +64,17 @@ function createTargetDirectory(dir: string): void {
   }
 }
 
-function describe(result: object): string {
-  if ('diffID' in result && 'entries' in result) return `diffID:  ${String(result.diffID)}\nentries: ${String(result.entries)}`;
-  if ('layers' in result && Array.isArray(result.layers)) return `applied ${result.layers.length} layer(s)`;
-  return JSON.stringify(result);
+/** `flatten --json` (schemas/flatten.schema.json): the layer's descriptor and diffID, or the results of applying each layer to DIR. */
+export type FlattenReport =
+  | { readonly descriptor: { mediaType: string; digest: string; size: number }; readonly diffID: string; readonly entries: number }
+  | { readonly layers: readonly ApplyResult[] };
+
+/** The flattened layer is an uncompressed tar, so its blob digest is its diffID. */
+export function flattenReport(result: FlattenResult): FlattenReport {
+  return { descriptor: { mediaType: MEDIA_TYPE_TAR, digest: result.diffID, size: result.size }, diffID: result.diffID, entries: result.entries };
+}
+
+function describe(report: FlattenReport): string {
+  if ('layers' in report) return `applied ${report.layers.length} layer(s)`;
+  return `mediaType: ${report.descriptor.mediaType}\ndigest:    ${report.descriptor.digest}\nsize:      ${report.descriptor.size}\nentries:   ${report.entries}`;
 }
