@@ -20,3 +20,16 @@ export function parseDiffReport(text: string): DiffSummary {
   const report = JSON.parse(text) as DiffReport;
   return { ...report.descriptor, diffID: report.diffID, stats: report.stats };
 }
+
+/**
+ * With --json a failure is `{"error": {code, message}}` on stdout; this renders it as the CLI's
+ * plain `overlaydiff: MESSAGE [CODE]` line, so tests can look for messages in one place.
+ */
+export function errorLine(stdout: string): string {
+  try {
+    const { error } = JSON.parse(stdout) as { error?: { code: string; message: string } };
+    return error === undefined ? '' : `overlaydiff: ${error.message} [${error.code}]\n`;
+  } catch {
+    return '';
+  }
+}
