@@ -21,7 +21,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the package', () => {
   it('ships the license, the changelog, the readme and the built entry points', () => {
-    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/man/overlaydiff.1', 'dist/man/overlaydiff-diff.1', 'schemas/diff.schema.json', 'schemas/error.schema.json']) expect(files).toContain(f);
+    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/man/overlaydiff.1', 'dist/man/overlaydiff-diff.1', 'schemas/diff.schema.json', 'schemas/error.schema.json', 'prebuilds/linux-x64/node.napi.glibc.node', 'prebuilds/linux-arm64/node.napi.glibc.node', 'prebuilds/linux-x64/node.napi.musl.node']) expect(files).toContain(f);
     expect(readFileSync(join(REPO, 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0, January 2004');
   });
 

@@ -1,33 +1,37 @@
-// Loads the package's N-API addon (built by node-gyp into build/Release) when first needed, with an error that says how to get it.
+// Loads the package's N-API addon when first needed: a local build (build/Release) or the prebuilt binary for this platform, with an error that says how to get one.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+// The package root: two levels above src/fsio or dist/fsio.
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 const loaded = new Map<string, unknown>();
 
+type NodeGypBuild = (root: string) => unknown;
+
 /**
- * The addon `build/Release/NAME.node` at the package root (two levels above src/fsio or
- * dist/fsio), loaded on first use and cached. Nothing loads it at import time, so commands and
- * library calls that need no syscall beyond Node's (help, version, apply of a plain tree without
- * xattrs…) work even when the install skipped the build. `url` is for tests.
+ * The addon of the package at `root`, found by node-gyp-build (build/Release first, then
+ * prebuilds/linux-<arch>/node.napi.<glibc|musl>.node), loaded on first use and cached. Nothing
+ * loads it at import time, so what needs no syscall beyond Node's (help, version, apply of a tar
+ * without xattrs…) works even where no binary fits. `root` is for tests.
  */
-export function loadNativeAddon<T>(name: string, url = new URL(`../../build/Release/${name}.node`, import.meta.url)): T {
-  const key = url.href;
-  if (loaded.has(key)) return loaded.get(key) as T;
+export function loadNativeAddon<T>(root = PACKAGE_ROOT): T {
+  if (loaded.has(root)) return loaded.get(root) as T;
   let addon: unknown;
   try {
-    addon = createRequire(import.meta.url)(fileURLToPath(url));
+    addon = (createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild)(root);
   } catch (err) {
-    throw missingAddon(fileURLToPath(url), err);
+    throw missingAddon(root, err);
   }
-  loaded.set(key, addon);
+  loaded.set(root, addon);
   return addon as T;
 }
 
-function missingAddon(path: string, cause: unknown): Error {
+function missingAddon(root: string, cause: unknown): Error {
   const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
   return new Error(
-    `the native addon is missing: ${path} could not be loaded (${reason}). It is built when the package ` +
-      'is installed; run `npm rebuild overlaydiff` with a C compiler, python3 and make on PATH ' +
+    `the native addon is missing: no build/Release/*.node and no prebuilt binary for linux-${process.arch} in ${root} ` +
+      `(${reason}). Build it with \`npm rebuild overlaydiff\` with a C compiler, python3 and make on PATH ` +
       '(Debian: apt-get install build-essential python3), and do not install with --ignore-scripts',
     { cause },
   );

@@ -11,7 +11,7 @@ interface XattrAddon {
 }
 
 // Loaded on first use, so importing the package never needs the native build.
-const addon = (): XattrAddon => loadNativeAddon<XattrAddon>('xattr');
+const addon = (): XattrAddon => loadNativeAddon<XattrAddon>();
 
 /** Splits llistxattr's NUL-separated list into names. */
 function splitNames(list: Buffer): Buffer[] {
