@@ -2,22 +2,27 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 NPM_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd
+APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd zsh fish groff-base \
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user-static
 REPORTS := .reports
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 # containerd >= 2.0 from Debian testing, for the `overlaydiff serve` tests (bookworm's 1.6 has no diff proxy plugins).
 CONTAINERD2 := .tools/containerd/usr/bin/containerd
 
-.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean
+.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean docs man prebuilds
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
-# read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them);
+# read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them; zsh and
+# fish load the completion scripts; groff renders the man pages; the cross compilers and qemu build and
+# load the prebuilt addons);
 # npm packages from the lockfile.
 deps: $(NPM_STAMP) $(UMOCI_ZSTD) $(CONTAINERD2)
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
 	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null \
-	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then \
+	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null \
+	  || ! command -v zsh >/dev/null || ! command -v fish >/dev/null || ! command -v groff >/dev/null \
+	  || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v musl-gcc >/dev/null || ! command -v qemu-aarch64-static >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 $(UMOCI_ZSTD):
@@ -29,9 +34,19 @@ $(CONTAINERD2):
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# dist is rebuilt from scratch: whatever tsc wrote before (a deleted module, a source map) must not be packed.
 build: deps
+	rm -rf dist
 	npx tsc -p tsconfig.build.json
 	chmod +x dist/cli/main.js
+	node scripts/man.mjs dist/man
+
+# The addon prebuilt for linux-x64 (glibc, musl) and linux-arm64 (glibc) into prebuilds/, shipped in the package.
+prebuilds: deps
+	npm run prebuilds
+
+# Man pages from the help texts (also part of build, shipped in dist/man): man -l dist/man/overlaydiff-diff.1
+man: build
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
@@ -40,7 +55,7 @@ unit: deps
 	npx vitest run --project unit
 
 # Each run is contained: its own mount and pid namespaces, so no mount or process outlives it.
-native-test: build
+native-test: build prebuilds
 	unshare --mount --propagation private --pid --fork --mount-proc \
 	  npx vitest run --project native
 
@@ -51,7 +66,7 @@ test-unit: deps
 	@mkdir -p $(REPORTS)
 	npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/unit.json
 
-test-native: build
+test-native: build prebuilds
 	@mkdir -p $(REPORTS)
 	unshare --mount --propagation private --pid --fork --mount-proc \
 	  npx vitest run --project native --reporter=default --reporter=json --outputFile.json=$(REPORTS)/native.json
@@ -63,8 +78,12 @@ bench: build
 	node bench/run.js
 	unshare --mount --propagation private --pid --fork --mount-proc node bench/containerd-differ.js
 
+# API reference from the TSDoc of the public API (src/index.ts) into docs/api.
+docs: deps
+	npx typedoc
+
 clean:
-	rm -rf dist build $(REPORTS)
+	rm -rf dist build docs/api prebuilds $(REPORTS)
 
 # Seeded random round trips (native-tests/fuzz): N seeds per namespace from START, recorded regressions
 # first; contained like test-native. `make fuzz N=10000 START=5000`; one seed: FUZZ_ONLY=42 make fuzz.

@@ -294,7 +294,9 @@ async function overlaydiff({ upper, lower, output, compression, rssMode }) {
   if (rssMode === 'gnu-time') {
     const lines = text.trim().split('\n');
     const json = output === '-' ? result.stderr : result.stdout;
-    return { seconds, descriptor: JSON.parse(json.slice(json.indexOf('{'), json.lastIndexOf('}') + 1)), rssKiB: Number(lines.at(-1)) };
+    // diff --json: {descriptor, diffID, stats}; flattened to the library's descriptor shape.
+    const report = JSON.parse(json.slice(json.indexOf('{'), json.lastIndexOf('}') + 1));
+    return { seconds, descriptor: { ...report.descriptor, diffID: report.diffID, stats: report.stats }, rssKiB: Number(lines.at(-1)) };
   }
   const { descriptor, maxRSS } = JSON.parse(text);
   return { seconds, descriptor, rssKiB: maxRSS };

@@ -34,9 +34,10 @@ describe('- is stdin and stdout', () => {
     const r = run(['flatten', layer, '-o', '-', '--json']);
     expect(r.status).toBe(0);
     expect(existsSync(join(process.cwd(), '-'))).toBe(false);
-    const result = JSON.parse(r.stderr.toString()) as { diffID: string; size: number };
+    const result = JSON.parse(r.stderr.toString()) as { diffID: string; descriptor: { digest: string; size: number } };
     expect(result.diffID).toBe(sha256(r.stdout));
-    expect(r.stdout.length).toBe(result.size);
+    expect(result.descriptor.digest).toBe(result.diffID);
+    expect(r.stdout.length).toBe(result.descriptor.size);
   });
 
   it('flatten and inspect read a layer from stdin', () => {

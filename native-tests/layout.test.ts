@@ -12,6 +12,8 @@ import { useScenarios } from './harness/scenarios.js';
 
 const CLI = process.env['OVERLAYDIFF_CLI'] ?? join(REPO, 'dist/cli/main.js');
 const HARNESS = join(REPO, 'native-tests/harness');
+// The built CLI with the store's fault points driven by OVERLAYDIFF_TEST_* (the package has no such switch).
+const FAULT_CLI = join(HARNESS, 'fault-cli.mjs');
 const scenario = useScenarios();
 // Debian stable's umoci (0.4.7) rejects zstd layers; `make deps` fetches 0.6 from Debian testing.
 const UMOCI_ZSTD = join(REPO, '.tools/umoci/usr/bin/umoci');
@@ -30,6 +32,10 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+}
+
+function runFaulty(args: string[], env: Record<string, string>): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [FAULT_CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
 function ok(r: SpawnSyncReturns<string>): string {
@@ -205,7 +211,7 @@ describe.runIf(canRun('trusted'))('layout concurrency', () => {
     utimesSync(join(layout, 'blobs/sha256', orphanHex), old, old);
 
     const pause = join(root, 'pause');
-    const writer = spawn(process.execPath, [CLI, 'diff', '--upper', upperDir('new', { n: 'new' }), '--layout', layout, '--tag', 'new'], {
+    const writer = spawn(process.execPath, [FAULT_CLI, 'diff', '--upper', upperDir('new', { n: 'new' }), '--layout', layout, '--tag', 'new'], {
       env: { ...process.env, OVERLAYDIFF_TEST_PAUSE_BEFORE_INDEX: pause },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -227,7 +233,7 @@ describe.runIf(canRun('trusted'))('layout concurrency', () => {
     const layout = join(root, 'layout');
     ok(run(['diff', '--upper', upperDir('keep', { k: 'keep' }), '--layout', layout, '--tag', 'keep']));
     const pause = join(root, 'pause');
-    const writer = spawn(process.execPath, [CLI, 'diff', '--upper', upperDir('new', { n: 'new' }), '--layout', layout, '--tag', 'new'], {
+    const writer = spawn(process.execPath, [FAULT_CLI, 'diff', '--upper', upperDir('new', { n: 'new' }), '--layout', layout, '--tag', 'new'], {
       env: { ...process.env, OVERLAYDIFF_TEST_PAUSE_BEFORE_INDEX: pause },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -275,7 +281,7 @@ describe.runIf(canRun('trusted'))('layout crash safety (SIGKILL at each step)', 
 
   it.each(WRITER_STEPS)('a writer killed at %s leaves a valid layout', (step) => {
     const layout = prepared();
-    const r = run(['diff', '--upper', upperDir('n', { n: 'new' }), '--layout', layout, '--tag', 'new', '--base', 'keep'], { OVERLAYDIFF_TEST_CRASH_AT: step });
+    const r = runFaulty(['diff', '--upper', upperDir('n', { n: 'new' }), '--layout', layout, '--tag', 'new', '--base', 'keep'], { OVERLAYDIFF_TEST_CRASH_AT: step });
     expect(r.signal).toBe('SIGKILL');
     const published = step === 'index-written';
     expect(tags(layout)).toEqual(published ? ['base', 'keep', 'new'] : ['base', 'keep']);
@@ -288,7 +294,7 @@ describe.runIf(canRun('trusted'))('layout crash safety (SIGKILL at each step)', 
 
   it.each(GC_STEPS)('a GC killed at %s leaves every referenced blob; a rerun converges', (step) => {
     const layout = prepared();
-    const r = run(['gc', '--layout', layout, '--grace', '0'], { OVERLAYDIFF_TEST_CRASH_AT: step });
+    const r = runFaulty(['gc', '--layout', layout, '--grace', '0'], { OVERLAYDIFF_TEST_CRASH_AT: step });
     expect(r.signal).toBe('SIGKILL');
     expectValid(layout, ['base', 'keep']);
     expectGcConverges(layout, ['base', 'keep']);
@@ -296,7 +302,7 @@ describe.runIf(canRun('trusted'))('layout crash safety (SIGKILL at each step)', 
 
   it('rm killed before its index rename keeps the tag; a rerun removes it', () => {
     const layout = prepared();
-    const r = run(['rm', '--layout', layout, 'keep'], { OVERLAYDIFF_TEST_CRASH_AT: 'rm-index-temp-written' });
+    const r = runFaulty(['rm', '--layout', layout, 'keep'], { OVERLAYDIFF_TEST_CRASH_AT: 'rm-index-temp-written' });
     expect(r.signal).toBe('SIGKILL');
     expect(tags(layout)).toEqual(['base', 'keep']);
     expectValid(layout, ['base', 'keep']);

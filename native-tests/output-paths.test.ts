@@ -7,6 +7,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseDiffReport } from './harness/diff-report.js';
 import { REPO } from './harness/overlay.js';
 import { forModes } from './harness/preflight.js';
 import { useScenarios } from './harness/scenarios.js';
@@ -30,7 +31,7 @@ function diff(args: string[]): SpawnSyncReturns<string> {
 function digestOf(r: SpawnSyncReturns<string>): string {
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  return (JSON.parse(r.stdout) as { digest: string }).digest;
+  return parseDiffReport(r.stdout).digest;
 }
 
 const sha256 = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -62,14 +63,14 @@ describe('-o writes through what is not a regular file', () => {
   it('/dev/fd/N and a shell process substitution receive the layer', () => {
     const r = spawnSync(process.execPath, [CLI, 'diff', '--upper', upper, '--json', '-o', '/dev/fd/3'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     expect(r.stderr.toString()).toBe('');
-    const digest = (JSON.parse(r.stdout.toString()) as { digest: string }).digest;
+    const digest = parseDiffReport(r.stdout.toString()).digest;
     expect(sha256(r.output[3] as Buffer)).toBe(digest);
 
     const sum = join(root, 'sum');
     const shell = spawnSync('bash', ['-c', `${process.execPath} ${CLI} diff --upper ${upper} -o >(sha256sum > ${sum}) --json > ${root}/d.json; wait $!`], { encoding: 'utf8' });
     expect(shell.stderr).toBe('');
     expect(shell.status).toBe(0);
-    const expected = (JSON.parse(readFileSync(join(root, 'd.json'), 'utf8')) as { digest: string }).digest;
+    const expected = parseDiffReport(readFileSync(join(root, 'd.json'), 'utf8')).digest;
     expect(`sha256:${readFileSync(sum, 'utf8').split(' ')[0]}`).toBe(expected);
   });
 
@@ -109,12 +110,13 @@ print('sha256:' + h.hexdigest(), flush=True)`, sock]);
   it('refuses a block device and a directory, leaving them as they are', () => {
     const blk = join(root, 'blk');
     expect(spawnSync('mknod', [blk, 'b', '7', '250']).status).toBe(0);
+    // With --json the error is JSON on stdout.
     const r = diff(['-o', blk]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('output is a block device');
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('output is a block device') } });
     expect(lstatSync(blk).isBlockDevice()).toBe(true);
     const d = diff(['-o', upper]);
-    expect(d.stderr).toContain('output is a directory');
+    expect(JSON.parse(d.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('output is a directory') } });
   });
 });
 

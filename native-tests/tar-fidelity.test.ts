@@ -6,6 +6,7 @@ import { closeSync, constants, createReadStream, ftruncateSync, openSync, readFi
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { parseDiffReport } from './harness/diff-report.js';
 import { expectNoPrivateXattrs, expectSameTree, expectWellFormedWhiteouts, listTar, type ListedMember } from './harness/layer.js';
 import { REPO, namespaceOf, type DiffResult, type Manifest } from './harness/overlay.js';
 import { canRun, forModes } from './harness/preflight.js';
@@ -356,7 +357,7 @@ describe('a 9 GiB sparse file', () => {
       expect(await exited, wrapperErrors).toBe(0);
       const run = JSON.parse(readFileSync(report, 'utf8')) as { code: number; stderr: string; maxRssKiB: number };
       expect(run.code, run.stderr).toBe(0);
-      const descriptor = JSON.parse(run.stderr) as { diffID: string; digest: string; size: number; stats: Record<string, number> };
+      const descriptor = parseDiffReport(run.stderr);
 
       // The diffID and digest are the sha256 of exactly the bytes written.
       expect(descriptor.diffID).toBe(`sha256:${stream.sha256}`);

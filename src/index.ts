@@ -15,8 +15,10 @@ export type {
   DiffOptions,
   DiffStats,
   LayerDescriptor,
+  TarEntryType,
   XattrNamespace,
 } from './types.js';
+export type { OciDescriptor } from './store/oci-types.js';
 export { diffToLayout, type LayoutDiffOptions, type LayoutDiffResult } from './store/write-image.js';
 export { DEFAULT_TAG } from './store/ref-name.js';
 export { gc, type GcOptions, type GcResult } from './store/gc.js';

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorLine, parseDiffReport } from './diff-report.js';
 
 /**
  * How the overlay is mounted: `trusted` = root mount; `user` = rootless, everything (mount,
@@ -97,8 +98,9 @@ export class Scenario {
     if (lowers.length > 0) args.splice(4, 0, '--lower', lowers.join(':'));
     const argv = this.mode === 'user' ? ['unshare', '-Ur', process.execPath, ...args] : [process.execPath, ...args];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-    const result: DiffResult = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, layer };
-    if (result.code === 0) result.descriptor = JSON.parse(r.stdout) as NonNullable<DiffResult['descriptor']>;
+    // Under --json an error is JSON on stdout: add it to stderr as the plain CLI would print it.
+    const result: DiffResult = { code: r.status ?? -1, stdout: r.stdout, stderr: r.status === 0 ? r.stderr : r.stderr + errorLine(r.stdout), layer };
+    if (result.code === 0) result.descriptor = parseDiffReport(r.stdout);
     return result;
   }
 

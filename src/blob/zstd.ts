@@ -1,6 +1,7 @@
-// zstd streams for layer blobs: a compressing Transform for diff, a decompressing one for apply.
+// zstd streams for layer blobs: a compressing Transform for diff, a decompressing one for apply; the library is found when first needed.
+import { createRequire } from 'node:module';
 import type { Transform } from 'node:stream';
-import zstd from 'zstd-napi';
+import * as zlib from 'node:zlib';
 
 /** zstd levels accepted without `--ultra` (the zstd CLI's range); 3 is zstd's own default. */
 export const ZSTD_MIN_LEVEL = 1;
@@ -12,15 +13,90 @@ export const ZSTD_DEFAULT_LEVEL = 3;
 // digest stays a function of (input, level, the libzstd bundled with the pinned zstd-napi).
 const WORKERS = 2;
 
+/** A zstd implementation: zstd-napi (an optional dependency) or node:zlib's (Node ≥ 22.15). */
+export interface ZstdBackend {
+  readonly name: 'zstd-napi' | 'node:zlib';
+  compressor(level: number): Transform;
+  decompressor(): Transform;
+}
+
+interface ZstdNapi {
+  CompressStream: new (options: { compressionLevel: number; nbWorkers: number; checksumFlag: boolean }) => Transform;
+  DecompressStream: new () => Transform;
+}
+
+// node:zlib's zstd as Node ≥ 22.15 declares it (the @types/node 20 the project pins lacks it).
+interface ZlibWithZstd {
+  createZstdCompress(options: { params: Record<number, number> }): Transform;
+  createZstdDecompress(): Transform;
+  constants: { ZSTD_c_compressionLevel: number; ZSTD_c_checksumFlag: number };
+}
+
+/** Where the implementations come from; tests replace them. */
+export interface ZstdSources {
+  /** Loads zstd-napi (throws when it is not installed or its binary is missing). */
+  readonly loadNapi: () => unknown;
+  /** node:zlib, which has zstd from Node 22.15 on. */
+  readonly zlib: object;
+}
+
+const DEFAULT_SOURCES: ZstdSources = { loadNapi: () => createRequire(import.meta.url)('zstd-napi'), zlib };
+
 /**
- * A streaming zstd compressor: one frame with a content checksum, compressed by libzstd worker
- * threads off the event loop. Output is deterministic for a given level and zstd-napi version.
+ * zstd-napi when it loads (its multi-threaded output is what earlier releases wrote, so blob
+ * digests stay the same), else node:zlib's zstd when this Node has it, else an error that says how
+ * to get either (thrown). gzip and uncompressed layers never call this.
+ */
+export function selectZstdBackend(sources: ZstdSources): ZstdBackend {
+  let napiError: unknown;
+  try {
+    const napi = sources.loadNapi() as ZstdNapi;
+    return {
+      name: 'zstd-napi',
+      compressor: (level) => new napi.CompressStream({ compressionLevel: level, nbWorkers: WORKERS, checksumFlag: true }),
+      decompressor: () => new napi.DecompressStream(),
+    };
+  } catch (err) {
+    napiError = err;
+  }
+  if (hasZstd(sources.zlib)) {
+    const z = sources.zlib;
+    return {
+      name: 'node:zlib',
+      compressor: (level) => z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel]: level, [z.constants.ZSTD_c_checksumFlag]: 1 } }),
+      decompressor: () => z.createZstdDecompress(),
+    };
+  }
+  const reason = napiError instanceof Error ? napiError.message.split('\n')[0] : String(napiError);
+  throw new Error(
+    `zstd is not available: the optional dependency zstd-napi did not load (${reason}) and Node ${process.version} ` +
+      'has no built-in zstd (Node >= 22.15 has). Install zstd-napi with a C compiler on PATH (npm install zstd-napi), ' +
+      'run on Node >= 22.15, or use gzip',
+    { cause: napiError },
+  );
+}
+
+function hasZstd(module: object): module is ZlibWithZstd {
+  return 'createZstdCompress' in module && typeof module.createZstdCompress === 'function';
+}
+
+let backend: ZstdBackend | undefined;
+
+// Cached once found; a failure is not cached (the error is thrown again on the next use).
+function zstdBackend(): ZstdBackend {
+  backend ??= selectZstdBackend(DEFAULT_SOURCES);
+  return backend;
+}
+
+/**
+ * A streaming zstd compressor: one frame with a content checksum. With zstd-napi it runs on
+ * libzstd worker threads off the event loop, deterministic for a given level and zstd-napi version.
  */
 export function createZstdCompressor(level: number): Transform {
-  return new zstd.CompressStream({ compressionLevel: level, nbWorkers: WORKERS, checksumFlag: true });
+  return zstdBackend().compressor(level);
 }
 
 /** A streaming zstd decompressor; accepts any number of concatenated frames (and skippable frames). */
 export function createZstdDecompressor(): Transform {
-  return new zstd.DecompressStream();
+  return zstdBackend().decompressor();
 }

@@ -5,6 +5,7 @@ import type { ProgressListener } from '../progress.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
 import { usageError } from '../errors.js';
+import { jsonReport } from './json-report.js';
 
 export const APPLY_USAGE = `usage: overlaydiff apply LAYER DIR [options]
 
@@ -81,7 +82,7 @@ export async function runApply(command: ApplyCommand, signal: AbortSignal, onPro
 
 /** The result for people, or as JSON. */
 export function formatApplyResult(result: ApplyResult, json: boolean): string {
-  if (json) return `${JSON.stringify(result, null, 2)}\n`;
+  if (json) return jsonReport(result);
   return [
     `diffID:    ${result.diffID}`,
     `digest:    ${result.digest} (${result.compression})`,

@@ -1,8 +1,9 @@
-// The argument handling every command shares: help first, then strict option parsing.
+// The argument handling every command shares: help first, then strict option parsing with the global flags.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { GLOBAL_OPTIONS } from './global-flags.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-type StrictConfig<T extends OptionsConfig> = { args: string[]; strict: true; allowPositionals: true; options: T };
+type StrictConfig<T extends OptionsConfig> = { args: string[]; strict: true; allowPositionals: true; options: T & typeof GLOBAL_OPTIONS };
 
 /** Writes `usage` to stdout and returns true when the arguments ask for help (-h or --help). */
 export function helpRequested(args: readonly string[], usage: string): boolean {
@@ -11,7 +12,10 @@ export function helpRequested(args: readonly string[], usage: string): boolean {
   return true;
 }
 
-/** parseArgs as every command uses it: unknown options are usage errors, positionals allowed. */
+/**
+ * parseArgs as every command uses it: unknown options are usage errors, positionals allowed, and
+ * the global flags (--debug, --json, --no-progress) accepted wherever they appear.
+ */
 export function parseCommandArgs<const T extends OptionsConfig>(args: readonly string[], options: T): ReturnType<typeof parseArgs<StrictConfig<T>>> {
-  return parseArgs({ args: [...args], strict: true, allowPositionals: true, options });
+  return parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { ...options, ...GLOBAL_OPTIONS } });
 }

@@ -1,5 +1,8 @@
 // `overlaydiff diff`: argv → DiffOptions → diff() → descriptor on stdout (or stderr when the layer is).
-import { parseCommandArgs } from './command-args.js';
+import { helpRequested, parseCommandArgs } from './command-args.js';
+import { formatDescriptor } from './diff-report.js';
+import { withInterrupts } from './interrupt.js';
+import { reportStream, reserveStdoutForData } from './report-stream.js';
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { verify, type Mismatch } from '../apply/verify.js';
@@ -15,7 +18,7 @@ import { blobPath } from '../store/layout-fs.js';
 import { diffToLayout, type LayoutDiffResult } from '../store/write-image.js';
 import type { DiffOptions, LayerDescriptor, XattrNamespace } from '../types.js';
 import { splitPathList } from './path-list.js';
-import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE } from './progress-line.js';
+import { NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 import type { ProgressListener } from '../progress.js';
 
 export const DIFF_USAGE = `usage: overlaydiff diff --upper DIR[:DIR...] [--lower DIR[:DIR...]] [options]
@@ -111,13 +114,10 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
     level: { type: 'string' },
     'source-date-epoch': { type: 'string' },
     output: { type: 'string', short: 'o' },
-    json: { type: 'boolean', default: false },
     verify: { type: 'boolean', default: false },
     layout: { type: 'string' },
     tag: { type: 'string' },
     base: { type: 'string' },
-    ...NO_PROGRESS_OPTION,
-    debug: { type: 'boolean', default: false },
   });
   if (positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const input = diffInput(values);
@@ -275,25 +275,22 @@ export async function runDiff(
   return { descriptor, mismatches, ...withLayout };
 }
 
-/** The descriptor for people, or as JSON. */
-export function formatDescriptor(descriptor: LayerDescriptor, json: boolean, layout?: LayoutDiffResult): string {
-  const stored = layout === undefined ? undefined : { tag: layout.tag, manifest: layout.manifest.digest, config: layout.config.digest };
-  if (json) return `${JSON.stringify(stored === undefined ? descriptor : { ...descriptor, layout: stored }, null, 2)}\n`;
-  const s = descriptor.stats;
-  return [
-    `mediaType: ${descriptor.mediaType}`,
-    `digest:    ${descriptor.digest}`,
-    `size:      ${descriptor.size}`,
-    `diffID:    ${descriptor.diffID}`,
-    ...(stored === undefined ? [] : [`image:     ${stored.tag} (manifest ${stored.manifest})`]),
-    `entries:   ${s.entries} (${s.whiteouts} whiteouts, ${s.opaqueDirs} opaque dirs, ${s.hardlinks} hardlinks, ${s.bytes} data bytes)`,
-    ...(s.emptyXattrsDropped > 0 ? [`warning:   ${s.emptyXattrsDropped} empty xattr value(s) left out (PAX cannot carry them)`] : []),
-    ...(s.socketsSkipped > 0 ? [`note:      ${s.socketsSkipped} socket(s) left out (a tar cannot hold them)`] : []),
-    ...(s.unmappedOwners > 0
-      ? [`warning:   ${s.unmappedOwners} entr${s.unmappedOwners === 1 ? 'y is' : 'ies are'} owned by an id this user namespace does not map; recorded as the overflow id`]
-      : []),
-    '',
-  ].join('\n');
+/** The whole `diff` command after its name: help, parse, run with SIGINT/SIGTERM aborting, report. Returns the exit status. */
+export async function runDiffCommand(args: readonly string[]): Promise<number> {
+  if (helpRequested(args, DIFF_USAGE)) return 0;
+  const parsed = parseDiffArgs(args, process.env, process.stdout.isTTY === true);
+  // The descriptor never mixes with a layer written to stdout.
+  const toStdout = parsed.outputPath === undefined && parsed.layout === undefined;
+  if (toStdout) reserveStdoutForData();
+  const { descriptor, mismatches, layout } = await withProgressLine('diff', 'entries', parsed.progress, (onProgress) =>
+    withInterrupts((signal) => runDiff(parsed, signal, {}, onProgress)),
+  );
+  reportStream().write(formatDescriptor(descriptor, parsed.json, layout));
+  if (mismatches !== undefined && mismatches.length > 0) {
+    for (const m of mismatches) process.stderr.write(`overlaydiff: verify: ${m.path}: ${m.what}\n`);
+    return 1;
+  }
+  return 0;
 }
 
 function wholeNumber(what: string, text: string): number {

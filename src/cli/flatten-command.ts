@@ -1,10 +1,13 @@
 // `overlaydiff flatten`: layers (bottom first) → one canonical layer file, or a directory.
 import { helpRequested, parseCommandArgs } from './command-args.js';
-import { apply } from '../apply/apply.js';
-import { flatten } from '../apply/flatten.js';
+import { apply, type ApplyResult } from '../apply/apply.js';
+import { flatten, type FlattenResult } from '../apply/flatten.js';
+import { MEDIA_TYPE_TAR } from '../blob/compress.js';
+import { jsonReport } from './json-report.js';
 import { mkdirSync } from 'node:fs';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
+import { reportStream, reserveStdoutForData } from './report-stream.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 
 export const FLATTEN_USAGE = `usage: overlaydiff flatten LAYER... (-o OUT.tar | --dir DIR) [--json]
@@ -35,19 +38,20 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
   if (positionals.filter((layer) => layer === '-').length > 1) throw new OverlaydiffError('E_USAGE', 'flatten: stdin (-) can be only one of the layers');
   const toStdout = output === '-';
   if (toStdout && process.stdout.isTTY) throw new OverlaydiffError('E_USAGE', 'refusing to write a tar to a terminal: use -o FILE or redirect stdout');
+  if (toStdout) reserveStdoutForData();
   const layers = positionals.map((layer) => (layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : layer));
   if (dir !== undefined) createTargetDirectory(dir);
-  const result = await withProgressLine('flatten', 'entries', !values['no-progress'], (onProgress) =>
-    withInterrupts(async (signal): Promise<object> => {
+  const report = await withProgressLine('flatten', 'entries', !values['no-progress'], (onProgress) =>
+    withInterrupts(async (signal): Promise<FlattenReport> => {
       const common = { signal, ...(onProgress === undefined ? {} : { onProgress }) };
-      if (output !== undefined) return flatten({ layers, output: toStdout ? process.stdout : output, ...common });
-      const applied = [];
+      if (output !== undefined) return flattenReport(await flatten({ layers, output: toStdout ? process.stdout : output, ...common }));
+      const applied: ApplyResult[] = [];
       for (const layer of layers) applied.push(await apply(layer, dir!, common));
       return { layers: applied };
     }),
   );
   // With the layer on stdout, the result goes to stderr.
-  (toStdout ? process.stderr : process.stdout).write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
+  reportStream().write(values.json ? jsonReport(report) : `${describe(report)}\n`);
   return 0;
 }
 
@@ -60,8 +64,17 @@ function createTargetDirectory(dir: string): void {
   }
 }
 
-function describe(result: object): string {
-  if ('diffID' in result && 'entries' in result) return `diffID:  ${String(result.diffID)}\nentries: ${String(result.entries)}`;
-  if ('layers' in result && Array.isArray(result.layers)) return `applied ${result.layers.length} layer(s)`;
-  return JSON.stringify(result);
+/** `flatten --json` (schemas/flatten.schema.json): the layer's descriptor and diffID, or the results of applying each layer to DIR. */
+export type FlattenReport =
+  | { readonly descriptor: { mediaType: string; digest: string; size: number }; readonly diffID: string; readonly entries: number }
+  | { readonly layers: readonly ApplyResult[] };
+
+/** The flattened layer is an uncompressed tar, so its blob digest is its diffID. */
+export function flattenReport(result: FlattenResult): FlattenReport {
+  return { descriptor: { mediaType: MEDIA_TYPE_TAR, digest: result.diffID, size: result.size }, diffID: result.diffID, entries: result.entries };
+}
+
+function describe(report: FlattenReport): string {
+  if ('layers' in report) return `applied ${report.layers.length} layer(s)`;
+  return `mediaType: ${report.descriptor.mediaType}\ndigest:    ${report.descriptor.digest}\nsize:      ${report.descriptor.size}\nentries:   ${report.entries}`;
 }

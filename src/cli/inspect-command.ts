@@ -5,6 +5,7 @@ import { displayPath, usageError } from '../errors.js';
 import { inspectLayer, type InspectEntry, type InspectOptions, type InspectResult } from '../inspect/inspect.js';
 import { inspectImage, type InspectImageOptions } from '../inspect/inspect-image.js';
 import type { TarEntryType } from '../types.js';
+import { jsonReport } from './json-report.js';
 import { splitPathList } from './path-list.js';
 
 export const INSPECT_USAGE = `usage: overlaydiff inspect LAYER [--json] [--lint [--lower DIR[:DIR...]] [--xattr-namespace NS]]
@@ -124,7 +125,7 @@ async function runLayerInspect(options: Omit<InspectOptions, 'signal'>, json: bo
     else lines.push(`${formatEntry(entry)}\n`);
   });
   const found = result.findings.length > 0;
-  if (json) return { text: [`${JSON.stringify(resultJson(result, entries, options.lint === true), null, 2)}\n`], found };
+  if (json) return { text: [jsonReport(resultJson(result, entries, options.lint === true))], found };
   lines.push(`# ${result.entries} entries, ${result.compression}, digest ${result.digest}, diffID ${result.diffID}\n`);
   if (options.lint === true) lines.push(...findingLines(result));
   return { text: lines, found };
@@ -146,7 +147,7 @@ async function runImageInspect(options: Omit<InspectImageOptions, 'signal'>, jso
   const found = result.layers.some((l) => l.mismatches.length > 0 || l.findings.length > 0);
   if (json) {
     const layers = result.layers.map((l) => ({ layer: l.layer, mediaType: l.mediaType, ...resultJson(l, entries[l.layer] ?? [], lint), mismatches: l.mismatches }));
-    return { text: [`${JSON.stringify({ tag: result.tag, manifest: result.manifest, layers }, null, 2)}\n`], found };
+    return { text: [jsonReport({ tag: result.tag, manifest: result.manifest, layers })], found };
   }
   for (const l of result.layers) {
     lines.push(`# layer ${l.layer}: ${l.entries} entries, ${l.mediaType}, digest ${l.digest}, diffID ${l.diffID}\n`);

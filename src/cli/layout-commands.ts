@@ -2,6 +2,7 @@
 import { helpRequested, parseCommandArgs } from './command-args.js';
 import { OverlaydiffError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
+import { jsonReport } from './json-report.js';
 import { NO_PROGRESS_OPTION, withProgressLine } from './progress-line.js';
 import { fsck, type FsckResult } from '../store/fsck.js';
 import { gc, type GcResult } from '../store/gc.js';
@@ -70,7 +71,7 @@ export async function runGcCommand(args: readonly string[]): Promise<number> {
 }
 
 export function formatGcResult(result: GcResult, json: boolean): string {
-  if (json) return `${JSON.stringify(result, null, 2)}\n`;
+  if (json) return jsonReport(result);
   const verb = result.dryRun ? 'would delete' : 'deleted';
   return [
     `referenced: ${result.referenced} blobs`,
@@ -88,7 +89,7 @@ export async function runRmCommand(args: readonly string[]): Promise<number> {
   const [tag, ...extra] = positionals;
   if (tag === undefined || extra.length > 0) throw new OverlaydiffError('E_USAGE', 'rm needs exactly one TAG');
   const removed = await withInterrupts((signal) => removeTag(layout, tag, signal));
-  process.stdout.write(values.json === true ? `${JSON.stringify({ tag, removed })}\n` : `removed ${tag} (${removed} index entr${removed === 1 ? 'y' : 'ies'})\n`);
+  process.stdout.write(values.json === true ? jsonReport({ tag, removed }) : `removed ${tag} (${removed} index entr${removed === 1 ? 'y' : 'ies'})\n`);
   return 0;
 }
 
@@ -105,7 +106,7 @@ export async function runFsckCommand(args: readonly string[]): Promise<number> {
 }
 
 export function formatFsckResult(result: FsckResult, json: boolean): string {
-  if (json) return `${JSON.stringify(result, null, 2)}\n`;
+  if (json) return jsonReport(result);
   return [
     `${result.ok ? 'ok' : 'BROKEN'}: ${result.blobs} blobs (${result.referenced} referenced, ${result.unreferenced} unreferenced), ${result.temps} temp files`,
     ...result.errors.map((e) => `error: ${e}`),

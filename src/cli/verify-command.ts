@@ -2,6 +2,7 @@
 import { helpRequested, parseCommandArgs } from './command-args.js';
 import { verify } from '../apply/verify.js';
 import { OverlaydiffError } from '../errors.js';
+import { jsonReport } from './json-report.js';
 import { splitPathList } from './path-list.js';
 
 export const VERIFY_USAGE = `usage: overlaydiff verify --layer LAYER [--lower DIR[:DIR...]] --merged DIR [options]
@@ -35,7 +36,7 @@ export async function runVerifyCommand(args: readonly string[]): Promise<number>
     merged: values.merged,
     xattrNamespace: namespace,
   });
-  if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) process.stdout.write(jsonReport({ entries: result.entries, mismatches: result.mismatches }));
   else {
     for (const m of result.mismatches) process.stdout.write(`${m.path}: ${m.what}\n`);
     process.stdout.write(`${result.entries} entries checked, ${result.mismatches.length} mismatch(es)\n`);

@@ -1,6 +1,6 @@
 // No-follow xattr access on byte paths (Linux), through the in-repo N-API addon in ./native.
-import { createRequire } from 'node:module';
 import { errnoCode } from '../errors.js';
+import { loadNativeAddon } from './native-addon.js';
 import type { Xattr } from '../types.js';
 
 interface XattrAddon {
@@ -10,8 +10,8 @@ interface XattrAddon {
   remove(path: Buffer, name: Buffer): void;
 }
 
-// node-gyp puts the addon in build/Release at the package root (two levels above src/fsio or dist/fsio).
-const addon = createRequire(import.meta.url)('../../build/Release/xattr.node') as XattrAddon;
+// Loaded on first use, so importing the package never needs the native build.
+const addon = (): XattrAddon => loadNativeAddon<XattrAddon>();
 
 /** Splits llistxattr's NUL-separated list into names. */
 function splitNames(list: Buffer): Buffer[] {
@@ -33,7 +33,7 @@ function splitNames(list: Buffer): Buffer[] {
 export function readXattrs(path: Buffer): Xattr[] {
   let list: Buffer;
   try {
-    list = addon.list(path);
+    list = addon().list(path);
   } catch (err) {
     if (errnoCode(err) === 'ENOTSUP') return [];
     throw err;
@@ -49,7 +49,7 @@ export function readXattrs(path: Buffer): Xattr[] {
 /** The value of one xattr, or undefined when it is absent (ENODATA). */
 export function getXattr(path: Buffer, name: Buffer): Buffer | undefined {
   try {
-    return addon.get(path, name);
+    return addon().get(path, name);
   } catch (err) {
     if (errnoCode(err) === 'ENODATA') return undefined;
     throw err;
@@ -58,5 +58,5 @@ export function getXattr(path: Buffer, name: Buffer): Buffer | undefined {
 
 /** Sets an xattr on `path` itself (never a symlink's target). */
 export function setXattr(path: Buffer, name: Buffer, value: Buffer): void {
-  addon.set(path, name, value);
+  addon().set(path, name, value);
 }

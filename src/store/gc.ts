@@ -6,7 +6,7 @@ import { BLOBS_DIR, SHA256_DIR, assertLayout, fsyncDir, listBlobs, loadJsonBlob,
 import { DEFAULT_GRACE_MS, planSweep } from './grace.js';
 import { withLayoutLock } from './lock.js';
 import { markReachable } from './mark.js';
-import { crashPoint } from './test-hooks.js';
+import { crashPoint } from './fault-points.js';
 
 export interface GcOptions {
   layout: string;

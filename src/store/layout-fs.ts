@@ -20,7 +20,7 @@ import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { writeTempFile } from '../fsio/atomic-write.js';
 import { TEMP_PREFIX, tempOwnerPid, type BlobListing, type TempListing } from './grace.js';
 import type { LoadResult } from './mark.js';
-import { crashPoint } from './test-hooks.js';
+import { crashPoint } from './fault-points.js';
 import { IMAGE_LAYOUT_VERSION, MEDIA_TYPE_INDEX, isIndex, isSha256Digest, type OciDescriptor, type OciIndex } from './oci-types.js';
 
 export const BLOBS_DIR = 'blobs';

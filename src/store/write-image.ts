@@ -18,7 +18,7 @@ import {
 } from './oci-types.js';
 import { readTaggedImage } from './read-image.js';
 import { DEFAULT_TAG, isValidRefName } from './ref-name.js';
-import { crashPoint, pauseBeforeIndex } from './test-hooks.js';
+import { crashPoint, pauseBeforeIndex } from './fault-points.js';
 
 export interface LayoutDiffOptions extends Omit<DiffOptions, 'output'> {
   /** The OCI image layout directory; created (oci-layout, index.json, blobs/sha256) when absent. */
