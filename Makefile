@@ -4,6 +4,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd
 REPORTS := .reports
+ADDON := build/Release/rooted_at.node
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 
@@ -12,7 +13,7 @@ UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
 # read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them);
 # npm packages from the lockfile.
-deps: $(NPM_STAMP) $(UMOCI_ZSTD)
+deps: $(NPM_STAMP) $(UMOCI_ZSTD) $(ADDON)
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
 	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null \
 	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then \
@@ -23,6 +24,10 @@ $(UMOCI_ZSTD):
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+# The N-API addons (npm ci builds them too); rebuilt when their sources change.
+$(ADDON): $(NPM_STAMP) binding.gyp $(wildcard src/fsio/native/*.c src/fsio/native/*.h)
+	npm run install
 
 build: deps
 	npx tsc -p tsconfig.build.json

@@ -1,25 +1,10 @@
 // Applies tar members one by one to a target directory: whiteouts, opaque markers, entries, metadata.
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  lchownSync,
-  linkSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
-import { setXattr } from '../fsio/xattr.js';
+import { isDirStat, rootedAt, S_IFMT, type AtStat } from '../fsio/rooted-at.js';
 import type { TarEntry, XattrNamespace } from '../types.js';
 import { WH_META_PREFIX, WH_OPAQUE, WH_PREFIX, componentsKey, hasPrefix, isDotName, memberComponents } from './member-path.js';
-import { RootedTree, type RootedPath } from './rooted-tree.js';
-import { SpecialFiles } from './special-files.js';
+import { RootedTree } from './rooted-tree.js';
 
 export type ApplyFormat = 'plain' | 'overlay';
 
@@ -37,7 +22,7 @@ export interface ApplyCounts {
   privateXattrsDropped: number;
   /** Members whose owner was not applied (not root, or an id this user namespace cannot map). */
   ownershipSkipped: number;
-  /** mknod(1) processes run (devices, fifos, overlay whiteouts). */
+  /** Nodes made with mknodat(2): devices, fifos, overlay whiteouts. */
   mknodCalls: number;
 }
 
@@ -50,6 +35,9 @@ export interface ApplierOptions {
 
 const PRIVATE_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.'].map((p) => Buffer.from(p));
 const OPAQUE_VALUE = Buffer.from('y');
+const EMPTY = Buffer.alloc(0);
+const MKNOD_KIND = { char: 'c'.charCodeAt(0), block: 'b'.charCodeAt(0), fifo: 'p'.charCodeAt(0) } as const;
+const S_IF = { fifo: 0o010000, char: 0o020000, block: 0o060000 } as const;
 
 interface DeferredDir {
   readonly rel: readonly Buffer[];
@@ -60,10 +48,16 @@ interface DeferredDir {
 }
 
 /**
- * The state of one apply. Paths this layer created are remembered (by their resolved location),
- * so a whiteout or opaque marker removes lower content only, whatever the member order
- * (containerd writes an opaque marker after its directory's children). Memory grows with the
- * number of members, like a hardlink table.
+ * The state of one apply. Every filesystem call goes through the RootedTree's directory fds
+ * (see rooted-tree.ts): a member's parent is resolved to an fd inside the root, and the member is
+ * created, changed or removed by name relative to that fd, never by a path string. Metadata is
+ * set on an fd of the inode this apply created (checked by type), so a concurrent writer that
+ * swaps the name cannot redirect a chown or a setuid chmod to its own file.
+ *
+ * Paths this layer created are remembered (by their resolved location), so a whiteout or opaque
+ * marker removes lower content only, whatever the member order (containerd writes an opaque
+ * marker after its directory's children). Memory grows with the number of members, like a
+ * hardlink table.
  */
 export class Applier {
   readonly counts: ApplyCounts = {
@@ -77,18 +71,17 @@ export class Applier {
   };
   readonly #tree: RootedTree;
   readonly #options: ApplierOptions;
-  readonly #special: SpecialFiles;
   readonly #created = new Set<string>();
   /** Directories with something created by this layer below them. */
   readonly #holdsCreated = new Set<string>();
   readonly #deferred = new Map<string, DeferredDir>();
   readonly #euid = process.geteuid?.() ?? -1;
   readonly #egid = process.getegid?.() ?? -1;
+  #closed = false;
 
-  constructor(dir: string, options: ApplierOptions) {
+  constructor(dir: string | Buffer, options: ApplierOptions) {
     this.#tree = new RootedTree(dir);
     this.#options = options;
-    this.#special = new SpecialFiles(this.#tree.root);
   }
 
   /** Applies one member; `body` is consumed for a regular file. */
@@ -102,7 +95,7 @@ export class Applier {
     }
     if (leaf === undefined) {
       if (entry.type !== 'dir') throw bad(entry.path, `the target directory itself cannot be a ${entry.type}`);
-      this.#metadata(entry, { rel: [], abs: this.#tree.root });
+      this.#dirMetadata(entry, this.#tree.root.fd, []);
       return;
     }
     if (leaf.equals(WH_OPAQUE)) return this.#opaque(parents, entry.path);
@@ -120,21 +113,25 @@ export class Applier {
   /** Sets directory modes and mtimes, deepest work last-in first (after all children exist), then cleans up. */
   finish(): void {
     for (const dir of [...this.#deferred.values()].reverse()) {
-      const abs = this.#tree.recheckDir(dir.rel, dir.dev, dir.ino);
-      if (abs === undefined) continue; // replaced by a later member: its metadata went with it
+      // Re-resolved without following symlinks: a directory replaced since is skipped.
+      const found = this.#tree.resolveDir(dir.rel, false, EMPTY, false);
+      if (found === undefined) continue;
+      const st = rootedAt.lstatAt(found.fd, EMPTY);
+      if (st === undefined || !isDirStat(st) || st.dev !== dir.dev || st.ino !== dir.ino) continue;
       try {
-        chmodSync(abs, dir.mode);
-        lutimesSync(abs, Number(dir.mtime), Number(dir.mtime));
+        rootedAt.chmodAt(found.fd, EMPTY, dir.mode);
+        rootedAt.utimesAt(found.fd, EMPTY, dir.mtime, 0);
       } catch (err) {
-        throw ioError('set directory mode and mtime', abs, err);
+        throw ioError('set directory mode and mtime', this.#tree.describe(dir.rel), err);
       }
     }
     this.close();
   }
 
   close(): void {
-    this.#special.close();
-    this.counts.mknodCalls = this.#special.spawned;
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tree.close();
   }
 
   #whiteout(parents: readonly Buffer[], name: Buffer, member: Buffer): void {
@@ -143,11 +140,10 @@ export class Applier {
     const dir = this.#tree.resolveDir(parents, overlay, member);
     if (dir === undefined) return; // nothing below a missing directory to hide
     const rel = [...dir.rel, name];
-    this.#removeLower(rel);
+    this.#removeLower(dir.fd, name, rel);
     if (!overlay || this.#created.has(componentsKey(rel))) return;
-    const abs = this.#tree.absOf(rel);
-    if (this.#tree.lstat(abs) !== undefined) return; // a directory holding this layer's entries stays
-    this.#special.make(abs, 'char', 0, 0) || failPrivilege(member, 'create a whiteout device');
+    if (this.#lstat(dir.fd, name, rel) !== undefined) return; // a directory holding this layer's entries stays
+    this.#mknod(dir.fd, name, rel, 'char', 0, 0) || failPrivilege(member, 'create a whiteout device');
     this.#markCreated(rel); // a later opaque marker of the same layer keeps it
   }
 
@@ -156,82 +152,101 @@ export class Applier {
     const overlay = this.#options.format === 'overlay';
     const dir = this.#tree.resolveDir(parents, overlay, member);
     if (dir === undefined) return;
-    for (const child of this.#children(dir.abs)) this.#removeLower([...dir.rel, child]);
-    if (overlay) this.#setXattr(dir.abs, Buffer.from(`${this.#options.xattrNamespace}.overlay.opaque`), OPAQUE_VALUE);
+    for (const child of this.#children(dir.fd, dir.rel)) this.#removeLower(dir.fd, child, [...dir.rel, child]);
+    if (overlay) this.#setXattr(dir.fd, EMPTY, dir.rel, Buffer.from(`${this.#options.xattrNamespace}.overlay.opaque`), OPAQUE_VALUE);
   }
 
-  // Removes what is at `rel` unless this layer made it; in a directory holding this layer's
-  // entries, removes the rest around them.
-  #removeLower(rel: readonly Buffer[]): void {
+  // Removes `name` in `dirfd` unless this layer made it; in a directory holding this layer's
+  // entries, removes the rest around them (descending through fds of its own).
+  #removeLower(dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
     const key = componentsKey(rel);
     if (this.#created.has(key)) return;
-    if (rel.length === 1 && rel[0]!.equals(this.#special.stagingName)) return;
-    const abs = this.#tree.absOf(rel);
-    const st = this.#tree.lstat(abs);
+    const st = this.#lstat(dirfd, name, rel);
     if (st === undefined) return;
-    if (st.isDirectory() && this.#holdsCreated.has(key)) {
-      for (const child of this.#children(abs)) this.#removeLower([...rel, child]);
+    if (isDirStat(st) && this.#holdsCreated.has(key)) {
+      const fd = this.#openDir(dirfd, name, rel);
+      try {
+        for (const child of this.#children(fd, rel)) this.#removeLower(fd, child, [...rel, child]);
+      } finally {
+        closeSync(fd);
+      }
       return;
     }
-    remove(abs, st.isDirectory());
+    this.#remove(dirfd, name, rel);
   }
 
   async #create(entry: Omit<TarEntry, 'source'>, body: AsyncIterable<Buffer>, parents: readonly Buffer[], leaf: Buffer): Promise<void> {
-    const dir = this.#tree.resolveDir(parents, true, entry.path);
-    if (dir === undefined) throw new Error('unreachable: resolveDir creates missing parents');
-    const target: RootedPath = { rel: [...dir.rel, leaf], abs: this.#tree.absOf([...dir.rel, leaf]) };
-    if (target.rel.length === 1 && leaf.equals(this.#special.stagingName)) throw bad(entry.path, 'the name is reserved for this apply');
-    const existing = this.#tree.lstat(target.abs);
-    if (existing !== undefined && !(entry.type === 'dir' && existing.isDirectory())) remove(target.abs, existing.isDirectory());
-    const { abs } = target;
+    // A hardlink's target is found first, so a bad one fails before anything is replaced.
+    const source = entry.type === 'hardlink' ? this.#hardlinkSource(entry) : undefined;
     try {
+      const dir = this.#tree.resolveDir(parents, true, entry.path);
+      if (dir === undefined) throw new Error('unreachable: resolveDir creates missing parents');
+      const rel = [...dir.rel, leaf];
+      const existing = this.#lstat(dir.fd, leaf, rel);
+      if (source !== undefined && existing !== undefined && existing.dev === source.st.dev && existing.ino === source.st.ino) {
+        if (source.name.equals(leaf) && sameDir(source.dirfd, dir.fd)) throw bad(entry.path, 'a hardlink to itself');
+      }
+      if (existing !== undefined && !(entry.type === 'dir' && isDirStat(existing))) this.#remove(dir.fd, leaf, rel);
       switch (entry.type) {
-        case 'dir':
-          if (existing === undefined || !existing.isDirectory()) mkdirSync(abs, 0o700);
+        case 'dir': {
+          if (existing === undefined || !isDirStat(existing)) this.#call('create the directory', rel, () => rootedAt.mkdirAt(dir.fd, leaf, 0o700));
+          const fd = this.#openDir(dir.fd, leaf, rel);
+          try {
+            this.#dirMetadata(entry, fd, rel);
+          } finally {
+            closeSync(fd);
+          }
           break;
-        case 'file':
-          await writeFile(abs, body, entry.size, entry.path);
+        }
+        case 'file': {
+          const fd = this.#call('create the file', rel, () => rootedAt.createFile(dir.fd, leaf, 0o600));
+          try {
+            await writeBody(fd, body, entry.size, entry.path, rel, this.#tree);
+            this.#metadata(entry, fd, rel);
+          } finally {
+            closeSync(fd);
+          }
           break;
+        }
         case 'symlink':
-          symlinkSync(entry.linkTarget ?? Buffer.alloc(0), abs);
+          this.#call('create the symlink', rel, () => rootedAt.symlinkAt(entry.linkTarget ?? EMPTY, dir.fd, leaf));
+          this.#symlinkMetadata(entry, dir.fd, leaf, rel);
           break;
         case 'hardlink':
-          linkSync(this.#hardlinkTarget(entry), abs);
-          this.#markCreated(target.rel);
-          return; // the link shares its target's inode and metadata
+          this.#call('create the hardlink', rel, () => rootedAt.linkAt(source!.dirfd, source!.name, dir.fd, leaf));
+          break; // the link shares its target's inode and metadata
         case 'fifo':
-          this.#special.make(abs, 'fifo', 0, 0) || failPrivilege(entry.path, 'create a fifo');
+          this.#mknod(dir.fd, leaf, rel, 'fifo', 0, 0) || failPrivilege(entry.path, 'create a fifo');
+          this.#nodeMetadata(entry, dir.fd, leaf, rel);
           break;
         case 'char':
         case 'block':
-          if (this.#euid !== 0 || !this.#special.make(abs, entry.type, entry.devMajor, entry.devMinor)) {
+          if (this.#euid !== 0 || !this.#mknod(dir.fd, leaf, rel, entry.type, entry.devMajor, entry.devMinor)) {
             this.counts.devicesSkipped++;
             return;
           }
+          this.#nodeMetadata(entry, dir.fd, leaf, rel);
           break;
       }
-    } catch (err) {
-      if (err instanceof OverlaydiffError) throw err;
-      throw ioError(`create the ${entry.type}`, abs, err);
+      this.#markCreated(rel);
+    } finally {
+      if (source !== undefined) closeSync(source.dirfd);
     }
-    this.#markCreated(target.rel);
-    this.#metadata(entry, target);
   }
 
   // The hardlink target, resolved inside the root like any member name; its last component is
-  // not followed (link(2) links a symlink itself), and it must exist.
-  #hardlinkTarget(entry: Omit<TarEntry, 'source'>): Buffer {
-    const parts = memberComponents(entry.linkTarget ?? Buffer.alloc(0), 'hardlink target', entry.path);
+  // not followed (linkat links a symlink itself), and it must exist. The fd is the caller's.
+  #hardlinkSource(entry: Omit<TarEntry, 'source'>): { dirfd: number; name: Buffer; st: AtStat } {
+    const parts = memberComponents(entry.linkTarget ?? EMPTY, 'hardlink target', entry.path);
     const leaf = parts.at(-1);
     if (leaf === undefined) throw bad(entry.path, 'a hardlink to the target directory itself');
     const dir = this.#tree.resolveDir(parts.slice(0, -1), false, entry.path);
-    const abs = dir === undefined ? undefined : this.#tree.absOf([...dir.rel, leaf]);
-    const st = abs === undefined ? undefined : this.#tree.lstat(abs);
-    if (abs === undefined || st === undefined) {
-      throw bad(entry.path, `hardlink target ${displayPath(entry.linkTarget ?? Buffer.alloc(0))} does not exist in the target`);
+    const st = dir === undefined ? undefined : this.#lstat(dir.fd, leaf, [...dir.rel, leaf]);
+    if (dir === undefined || st === undefined) {
+      throw bad(entry.path, `hardlink target ${displayPath(entry.linkTarget ?? EMPTY)} does not exist in the target`);
     }
-    if (st.isDirectory()) throw bad(entry.path, 'a hardlink to a directory');
-    return abs;
+    if (isDirStat(st)) throw bad(entry.path, 'a hardlink to a directory');
+    return { dirfd: rootedAt.dupFd(dir.fd), name: leaf, st };
   }
 
   #markCreated(rel: readonly Buffer[]): void {
@@ -240,88 +255,142 @@ export class Applier {
   }
 
   // Owner before mode (chown clears setuid/setgid), xattrs after chown (it clears
-  // security.capability), mtime last; directories get mode and mtime after all their children.
-  #metadata(entry: Omit<TarEntry, 'source'>, target: RootedPath): void {
-    const { abs } = target;
-    this.#chown(abs, entry);
+  // security.capability), mtime last; all on `fd`, the inode this apply made.
+  #metadata(entry: Omit<TarEntry, 'source'>, fd: number, rel: readonly Buffer[]): void {
+    this.#chown(fd, EMPTY, rel, entry);
+    this.#xattrs(fd, EMPTY, rel, entry);
+    this.#call('set mode and mtime', rel, () => {
+      rootedAt.chmodAt(fd, EMPTY, entry.mode);
+      rootedAt.utimesAt(fd, EMPTY, entry.mtime, 0);
+    });
+  }
+
+  // A directory's owner and xattrs now; its mode and mtime after all its children (finish()).
+  #dirMetadata(entry: Omit<TarEntry, 'source'>, fd: number, rel: readonly Buffer[]): void {
+    this.#chown(fd, EMPTY, rel, entry);
+    this.#xattrs(fd, EMPTY, rel, entry);
+    const st = this.#lstat(fd, EMPTY, rel);
+    if (st === undefined || !isDirStat(st)) throw ioError('set directory metadata', this.#tree.describe(rel), new Error('directory vanished'));
+    const key = componentsKey(rel);
+    this.#deferred.delete(key); // a repeated member: its last metadata wins, in member order
+    this.#deferred.set(key, { rel, dev: st.dev, ino: st.ino, mode: entry.mode, mtime: entry.mtime });
+  }
+
+  // A fifo or device just made: its metadata through an O_PATH fd, once that fd is checked to be
+  // the node of the type made (a concurrent writer may have replaced the name meanwhile).
+  #nodeMetadata(entry: Omit<TarEntry, 'source'>, dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
+    const fd = this.#call('open the node', rel, () => rootedAt.openPath(dirfd, name));
+    try {
+      const st = this.#lstat(fd, EMPTY, rel);
+      const kind = entry.type === 'fifo' || entry.type === 'char' || entry.type === 'block' ? S_IF[entry.type] : -1;
+      if (st === undefined || (st.mode & S_IFMT) !== kind) throw new OverlaydiffError('E_IO', `${displayPath(this.#tree.describe(rel))}: replaced while being applied; is another process writing the target?`, { path: entry.path });
+      this.#metadata(entry, fd, rel);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  // A symlink's owner, xattrs and mtime by name with AT_SYMLINK_NOFOLLOW (an O_PATH fd of a symlink
+  // has no chmod, utimes or xattr call); never its mode. Whatever a concurrent writer puts at the
+  // name instead is inside the root, and gets no mode bits; security.capability (which the kernel
+  // allows on regular files only) is never set this way.
+  #symlinkMetadata(entry: Omit<TarEntry, 'source'>, dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
+    this.#chown(dirfd, name, rel, entry);
+    this.#xattrs(dirfd, name, rel, entry, true);
+    this.#call('set mtime', rel, () => rootedAt.utimesAt(dirfd, name, entry.mtime, 0));
+  }
+
+  #xattrs(fd: number, name: Buffer, rel: readonly Buffer[], entry: Omit<TarEntry, 'source'>, isSymlink = false): void {
     for (const xattr of entry.xattrs) {
       if (PRIVATE_XATTR_PREFIXES.some((p) => hasPrefix(xattr.name, p))) {
         this.counts.privateXattrsDropped++;
         continue;
       }
-      this.#setXattr(abs, xattr.name, xattr.value);
-    }
-    try {
-      if (entry.type === 'dir') {
-        const st = this.#tree.lstat(abs);
-        if (st === undefined) throw new Error('directory vanished');
-        const key = componentsKey(target.rel);
-        this.#deferred.delete(key); // a repeated member: its last metadata wins, in member order
-        this.#deferred.set(key, { rel: target.rel, dev: st.dev, ino: st.ino, mode: entry.mode, mtime: entry.mtime });
-        return;
-      }
-      if (entry.type !== 'symlink') chmodSync(abs, entry.mode); // the entry is not a symlink: chmod cannot follow one
-      lutimesSync(abs, Number(entry.mtime), Number(entry.mtime));
-    } catch (err) {
-      throw ioError('set mode and mtime', abs, err);
+      if (isSymlink && xattr.name.equals(SECURITY_CAPABILITY)) throw bad(entry.path, 'security.capability on a symlink');
+      this.#setXattr(fd, name, rel, xattr.name, xattr.value);
     }
   }
 
-  #chown(abs: Buffer, entry: Omit<TarEntry, 'source'>): void {
+  #chown(fd: number, name: Buffer, rel: readonly Buffer[], entry: Omit<TarEntry, 'source'>): void {
     const { sameOwner } = this.#options;
     if (!(sameOwner ?? this.#euid === 0)) {
       if (entry.uid !== this.#euid || entry.gid !== this.#egid) this.counts.ownershipSkipped++;
       return;
     }
     try {
-      lchownSync(abs, entry.uid, entry.gid);
+      rootedAt.chownAt(fd, name, entry.uid, entry.gid);
     } catch (err) {
       const code = errnoCode(err);
       // EINVAL: an id this user namespace does not map; EPERM: no CAP_CHOWN.
       if (sameOwner !== true && (code === 'EINVAL' || code === 'EPERM')) this.counts.ownershipSkipped++;
-      else throw ioError(`set owner ${entry.uid}:${entry.gid}`, abs, err);
+      else throw ioError(`set owner ${entry.uid}:${entry.gid}`, this.#tree.describe(rel), err);
     }
   }
 
-  #setXattr(abs: Buffer, name: Buffer, value: Buffer): void {
+  #setXattr(fd: number, name: Buffer, rel: readonly Buffer[], xattrName: Buffer, value: Buffer): void {
+    this.#call(`set xattr ${displayPath(xattrName)}`, rel, () => rootedAt.setXattrAt(fd, name, xattrName, value));
+  }
+
+  // Makes a node with mode 0; false when the kernel refuses it for lack of privilege (EPERM).
+  #mknod(dirfd: number, name: Buffer, rel: readonly Buffer[], kind: 'char' | 'block' | 'fifo', major: number, minor: number): boolean {
+    this.counts.mknodCalls++;
     try {
-      setXattr(abs, name, value);
+      rootedAt.mknodAt(dirfd, name, MKNOD_KIND[kind], major, minor);
+      return true;
     } catch (err) {
-      throw ioError(`set xattr ${displayPath(name)}`, abs, err);
+      if (errnoCode(err) === 'EPERM') return false;
+      throw ioError(`create the ${kind === 'fifo' ? 'fifo' : 'device'}`, this.#tree.describe(rel), err);
     }
   }
 
-  #children(abs: Buffer): Buffer[] {
+  #lstat(dirfd: number, name: Buffer, rel: readonly Buffer[]): AtStat | undefined {
+    return this.#call('lstat', rel, () => rootedAt.lstatAt(dirfd, name));
+  }
+
+  #openDir(dirfd: number, name: Buffer, rel: readonly Buffer[]): number {
+    return this.#call('open the directory', rel, () => rootedAt.openDir(dirfd, name));
+  }
+
+  #remove(dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
+    this.#call('remove', rel, () => rootedAt.removeAt(dirfd, name));
+  }
+
+  #children(fd: number, rel: readonly Buffer[]): Buffer[] {
+    return this.#call('list directory', rel, () => rootedAt.listDir(fd));
+  }
+
+  // Runs one syscall wrapper; a system error becomes an OverlaydiffError naming the location.
+  #call<T>(what: string, rel: readonly Buffer[], run: () => T): T {
     try {
-      return readdirSync(abs, { encoding: 'buffer' });
+      return run();
     } catch (err) {
-      throw ioError('list directory', abs, err);
+      if (err instanceof OverlaydiffError) throw err;
+      throw ioError(what, this.#tree.describe(rel), err);
     }
   }
 }
 
-async function writeFile(abs: Buffer, body: AsyncIterable<Buffer>, size: bigint, member: Buffer): Promise<void> {
-  const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    let written = 0n;
-    for await (const chunk of body) {
-      let offset = 0;
+const SECURITY_CAPABILITY = Buffer.from('security.capability');
+
+// True when two directory fds name the same directory.
+function sameDir(a: number, b: number): boolean {
+  const sa = rootedAt.lstatAt(a, EMPTY);
+  const sb = rootedAt.lstatAt(b, EMPTY);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+async function writeBody(fd: number, body: AsyncIterable<Buffer>, size: bigint, member: Buffer, rel: readonly Buffer[], tree: RootedTree): Promise<void> {
+  let written = 0n;
+  for await (const chunk of body) {
+    let offset = 0;
+    try {
       while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
-      written += BigInt(chunk.length);
+    } catch (err) {
+      throw ioError('write', tree.describe(rel), err);
     }
-    if (written !== size) throw bad(member, `the member holds ${written} of its ${size} bytes`);
-  } finally {
-    closeSync(fd);
+    written += BigInt(chunk.length);
   }
-}
-
-function remove(abs: Buffer, isDir: boolean): void {
-  try {
-    if (isDir) rmSync(abs, { recursive: true, force: true });
-    else unlinkSync(abs);
-  } catch (err) {
-    throw ioError('remove', abs, err);
-  }
+  if (written !== size) throw bad(member, `the member holds ${written} of its ${size} bytes`);
 }
 
 function failPrivilege(member: Buffer, what: string): never {

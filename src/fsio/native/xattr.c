@@ -5,25 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
-#include <node_api.h>
-#include <uv.h>
-
-static napi_value throw_errno(napi_env env, int err, const char *syscall) {
-  const char *code = uv_err_name(-err);
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", syscall, strerror(err));
-  napi_value jcode, jmsg, error;
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg);
-  napi_create_error(env, jcode, jmsg, &error);
-  napi_value jsys, jerrno;
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &jsys);
-  napi_set_named_property(env, error, "syscall", jsys);
-  napi_create_int32(env, -err, &jerrno);
-  napi_set_named_property(env, error, "errno", jerrno);
-  napi_throw(env, error);
-  return NULL;
-}
+#include "napi-common.h"
 
 // Copies a Buffer argument into a NUL-terminated C string (paths and names are bytes).
 static char *arg_cstring(napi_env env, napi_value value) {
@@ -44,16 +26,6 @@ static char *arg_cstring(napi_env env, napi_value value) {
   memcpy(s, data, len);
   s[len] = 0;
   return s;
-}
-
-static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < want) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "missing arguments");
-    return false;
-  }
-  return true;
 }
 
 // The value of `name` at `path` (lgetxattr), or with name NULL the raw name list (llistxattr), as a
