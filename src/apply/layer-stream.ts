@@ -2,7 +2,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { createZstdDecompressor } from '../blob/zstd.js';
+import { decompressZstd } from '../blob/zstd.js';
 import { createReadStream, openSync } from 'node:fs';
 import { OverlaydiffError, ioError } from '../errors.js';
 import type { Compression } from '../types.js';
@@ -21,7 +21,8 @@ export interface LayerHashes {
 /**
  * Yields the uncompressed tar of `blob`. gzip (one or more members) is recognised by its magic
  * bytes and inflated with node:zlib; zstd (one or more frames) by its magic `28 b5 2f fd` and
- * decompressed in-process by zstd-napi, never an external program. Every byte of the
+ * decompressed in-process by libzstd (zstd-napi), never an external program. Both produce output
+ * only as the consumer reads it, so memory stays bounded whatever the expansion ratio. Every byte of the
  * blob and of the tar passes through `hashes` once the caller has consumed the whole output.
  */
 export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes): AsyncGenerator<Buffer> {
@@ -62,7 +63,7 @@ export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes
       tar = pipeline(Readable.from(raw()), createGunzip(), () => {});
     } else if (startsWith(first, ZSTD_MAGIC)) {
       hashes.compression = 'zstd';
-      tar = pipeline(Readable.from(raw()), createZstdDecompressor(), () => {});
+      tar = decompressZstd(raw());
     } else {
       tar = raw();
     }

@@ -1,6 +1,7 @@
-// zstd streams for layer blobs: a compressing Transform for diff, a decompressing one for apply.
+// zstd streams for layer blobs: a compressing Transform for diff, a pulling decompressor for apply.
 import type { Transform } from 'node:stream';
 import zstd from 'zstd-napi';
+import binding from 'zstd-napi/binding.js';
 
 /** zstd levels accepted without `--ultra` (the zstd CLI's range); 3 is zstd's own default. */
 export const ZSTD_MIN_LEVEL = 1;
@@ -20,7 +21,30 @@ export function createZstdCompressor(level: number): Transform {
   return new zstd.CompressStream({ compressionLevel: level, nbWorkers: WORKERS, checksumFlag: true });
 }
 
-/** A streaming zstd decompressor; accepts any number of concatenated frames (and skippable frames). */
-export function createZstdDecompressor(): Transform {
-  return new zstd.DecompressStream();
+/** Decompressed bytes handed out per step: libzstd's recommended output buffer (128 KiB). */
+const OUT_SIZE = binding.dStreamOutSize();
+
+/**
+ * The decompressed bytes of `source` (any number of concatenated and skippable frames), produced
+ * only as fast as the consumer asks: each output buffer is yielded before the next is made, so a
+ * stream that expands to GiBs never piles up in memory (zstd-napi's DecompressStream pushes a whole
+ * input chunk's output, ignoring backpressure). A stream that ends inside a frame is an error.
+ */
+export async function* decompressZstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const dctx = new binding.DCtx();
+  let inFrame = false;
+  for await (const chunk of source) {
+    let src: Buffer = chunk;
+    for (;;) {
+      const dst = Buffer.allocUnsafe(OUT_SIZE);
+      const [ret, produced, consumed] = dctx.decompressStream(dst, src);
+      src = src.subarray(consumed);
+      if (produced > 0) yield dst.subarray(0, produced);
+      if (src.length === 0 && (produced < dst.length || ret === 0)) {
+        inFrame = ret !== 0;
+        break;
+      }
+    }
+  }
+  if (inFrame) throw new Error('the stream ends in the middle of a zstd frame');
 }
