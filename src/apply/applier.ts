@@ -3,7 +3,7 @@ import { closeSync, writeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
 import { isDirStat, rootedAt, S_IFMT, type AtStat } from '../fsio/rooted-at.js';
 import type { TarEntry, XattrNamespace } from '../types.js';
-import { WH_META_PREFIX, WH_OPAQUE, WH_PREFIX, componentsKey, hasPrefix, isDotName, memberComponents } from './member-path.js';
+import { componentsKey, hasPrefix, memberComponents, parseMemberPath } from './member-path.js';
 import { RootedTree } from './rooted-tree.js';
 
 export type ApplyFormat = 'plain' | 'overlay';
@@ -87,27 +87,19 @@ export class Applier {
   /** Applies one member; `body` is consumed for a regular file. */
   async member(entry: Omit<TarEntry, 'source'>, body: AsyncIterable<Buffer>): Promise<void> {
     this.counts.entries++;
-    const parts = memberComponents(entry.path);
-    const leaf = parts.at(-1);
-    const parents = parts.slice(0, -1);
-    for (const part of parents) {
-      if (hasPrefix(part, WH_PREFIX)) throw bad(entry.path, 'a whiteout name cannot be a parent directory');
+    const path = parseMemberPath(entry.path, entry.type);
+    switch (path.kind) {
+      case 'root':
+        return this.#dirMetadata(entry, this.#tree.root.fd, []);
+      case 'opaque':
+        return this.#opaque(path.parents, entry.path);
+      case 'aufs-meta':
+        return;
+      case 'whiteout':
+        return this.#whiteout(path.parents, path.name, entry.path);
+      case 'entry':
+        return this.#create(entry, body, path.parents, path.leaf);
     }
-    if (leaf === undefined) {
-      if (entry.type !== 'dir') throw bad(entry.path, `the target directory itself cannot be a ${entry.type}`);
-      this.#dirMetadata(entry, this.#tree.root.fd, []);
-      return;
-    }
-    if (leaf.equals(WH_OPAQUE)) return this.#opaque(parents, entry.path);
-    if (hasPrefix(leaf, WH_META_PREFIX)) return; // aufs metadata (.wh..wh.plnk, ...): nothing to apply, as containerd
-    if (hasPrefix(leaf, WH_PREFIX)) {
-      const name = leaf.subarray(WH_PREFIX.length);
-      if (name.length === 0) throw bad(entry.path, 'a whiteout with an empty name');
-      // `.wh..` and `.wh...` would name the directory itself or its parent: never lower content.
-      if (isDotName(name)) throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(entry.path)}: a whiteout of '${name.toString('latin1')}' would delete a directory above it; refusing to apply it`, { path: entry.path });
-      return this.#whiteout(parents, Buffer.from(name), entry.path);
-    }
-    await this.#create(entry, body, parents, leaf);
   }
 
   /** Sets directory modes and mtimes, deepest work last-in first (after all children exist), then cleans up. */

@@ -2,14 +2,11 @@
 import { closeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
 import { isDirStat, isSymlinkStat, rootedAt } from '../fsio/rooted-at.js';
+import { MAX_RESOLVED_BYTES, MAX_SYMLINKS } from './member-path.js';
 
 const SLASH = 0x2f;
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
-/** Symlinks followed while resolving one path: the kernel's MAXSYMLINKS (path_resolution(7)). */
-export const MAX_SYMLINKS = 40;
-/** Longest resolved location, in bytes: what the kernel can name with one path (PATH_MAX - 1). */
-export const MAX_RESOLVED_BYTES = 4095;
 
 /** A directory inside the root: an O_PATH fd (owned by the tree) and the components it was reached by. */
 export interface RootedDir {
@@ -61,7 +58,7 @@ export class RootedTree {
 
   /**
    * Resolves `parts` as a directory inside the root, following symlinks within the root (unless
-   * `followSymlinks` is false: then a symlink on the way gives undefined). A missing component is
+   * `followSymlinks` is false: then a symlink or other non-directory on the way gives undefined). A missing component is
    * created (mode 0755) when `create`, else the result is undefined. A component that is neither
    * a directory nor a symlink is an error (E_NOT_DIRECTORY). The fd stays valid until the next
    * call of resolveDir or close.
@@ -100,8 +97,8 @@ export class RootedTree {
           bytes += part.length + 1;
           continue;
         }
-        const next = this.#step(cwd(), part, create, member, steps);
-        if (next === 'missing') return finish(undefined);
+        const next = this.#step(cwd(), part, create, member, steps, followSymlinks);
+        if (next === 'missing' || next === 'other') return finish(undefined);
         if (next === 'symlink') {
           if (!followSymlinks) return finish(undefined);
           if (++links > MAX_SYMLINKS) {
@@ -137,8 +134,9 @@ export class RootedTree {
     return Buffer.concat([Buffer.from(this.display), ...rel.flatMap((p) => [Buffer.from('/'), p])]);
   }
 
-  // One component below `dirfd`: its new fd, 'symlink', or 'missing' (when not creating).
-  #step(dirfd: number, name: Buffer, create: boolean, member: Buffer, steps: readonly Step[]): number | 'symlink' | 'missing' {
+  // One component below `dirfd`: its new fd, 'symlink', 'missing' (when not creating), or 'other'
+  // for a non-directory when `strict` is false (else that is E_NOT_DIRECTORY).
+  #step(dirfd: number, name: Buffer, create: boolean, member: Buffer, steps: readonly Step[], strict: boolean): number | 'symlink' | 'missing' | 'other' {
     const rel = [...steps.map((s) => s.name), name];
     for (let attempt = 0; ; attempt++) {
       try {
@@ -150,6 +148,7 @@ export class RootedTree {
       const st = rootedAt.lstatAt(dirfd, name);
       if (st !== undefined && isSymlinkStat(st)) return 'symlink';
       if (st !== undefined && !isDirStat(st)) {
+        if (!strict) return 'other';
         throw new OverlaydiffError('E_NOT_DIRECTORY', `${displayPath(member)}: ${displayPath(this.describe(rel))} in the target is not a directory`, { path: member });
       }
       if (st === undefined) {
