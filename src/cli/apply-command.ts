@@ -5,6 +5,7 @@ import type { ProgressListener } from '../progress.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
 import { usageError } from '../errors.js';
+import { pathArgument } from './argv-bytes.js';
 
 export const APPLY_USAGE = `usage: overlaydiff apply LAYER DIR [options]
 
@@ -76,7 +77,7 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
 /** Runs the apply; LAYER `-` reads the blob from stdin. */
 export async function runApply(command: ApplyCommand, signal: AbortSignal, onProgress?: ProgressListener): Promise<ApplyResult> {
   const layer = command.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : command.layer;
-  return apply(layer, command.dir, { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
+  return apply(layer, pathArgument(command.dir), { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
 }
 
 /** The result for people, or as JSON. */

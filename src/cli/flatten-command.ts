@@ -4,6 +4,7 @@ import { apply } from '../apply/apply.js';
 import { flatten } from '../apply/flatten.js';
 import { OverlaydiffError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
+import { pathArgument } from './argv-bytes.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 
 export const FLATTEN_USAGE = `usage: overlaydiff flatten LAYER... (-o OUT.tar | --dir DIR) [--json]
@@ -34,7 +35,7 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
       const common = { signal, ...(onProgress === undefined ? {} : { onProgress }) };
       if (output !== undefined) return flatten({ layers: positionals, output, ...common });
       const applied = [];
-      for (const layer of positionals) applied.push(await apply(layer, dir!, common));
+      for (const layer of positionals) applied.push(await apply(layer, pathArgument(dir!), common));
       return { layers: applied };
     }),
   );
