@@ -243,7 +243,13 @@ export class Applier {
 
   #markCreated(rel: readonly Buffer[]): void {
     this.#created.add(componentsKey(rel));
-    for (let i = 0; i < rel.length; i++) this.#holdsCreated.add(componentsKey(rel.slice(0, i)));
+    // Every prefix of a recorded directory is recorded too: stop at the first one already there,
+    // so a deep chain costs one key per member, not one per level (quadratic work per member).
+    for (let i = rel.length - 1; i >= 0; i--) {
+      const key = componentsKey(rel.slice(0, i));
+      if (this.#holdsCreated.has(key)) break;
+      this.#holdsCreated.add(key);
+    }
   }
 
   // Owner before mode (chown clears setuid/setgid), xattrs after chown (it clears

@@ -64,7 +64,7 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string |
   const hashes = newLayerHashes();
   const progress = new ProgressCounter(options.onProgress);
   try {
-    for await (const { entry, body } of readTar(layerTar(progress.countBytes(blob), hashes))) {
+    for await (const { entry, body } of readTar(layerTar(progress.countBytes(blob), hashes, options.signal))) {
       options.signal?.throwIfAborted();
       await applier.member(entry, body);
       progress.item();

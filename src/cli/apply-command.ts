@@ -77,7 +77,11 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
 /** Runs the apply; LAYER `-` reads the blob from stdin. */
 export async function runApply(command: ApplyCommand, signal: AbortSignal, onProgress?: ProgressListener): Promise<ApplyResult> {
   const layer = command.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : command.layer;
-  return apply(layer, pathArgument(command.dir), { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
+  try {
+    return await apply(layer, pathArgument(command.dir), { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
+  } finally {
+    if (command.layer === '-') process.stdin.destroy(); // an open pipe would keep the process alive after an abort
+  }
 }
 
 /** The result for people, or as JSON. */
