@@ -32,39 +32,6 @@ static bool get_int(napi_env env, napi_value value, int32_t *out) {
   return true;
 }
 
-// A Buffer argument as a NUL-terminated copy; NULL (with a pending exception) on a bad argument.
-// `component`: the bytes must be one name ("" allowed only with allow_empty): no '/', not . or ..
-static char *get_bytes(napi_env env, napi_value value, bool component, bool allow_empty) {
-  bool is_buffer = false;
-  napi_is_buffer(env, value, &is_buffer);
-  if (!is_buffer) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a Buffer");
-    return NULL;
-  }
-  void *data;
-  size_t len;
-  napi_get_buffer_info(env, value, &data, &len);
-  if (memchr(data, 0, len) != NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "a path or name contains a NUL byte");
-    return NULL;
-  }
-  if (component) {
-    bool dots = (len == 1 && ((char *)data)[0] == '.') || (len == 2 && memcmp(data, "..", 2) == 0);
-    if (memchr(data, '/', len) != NULL || dots || (len == 0 && !allow_empty)) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "expected one name component (no '/', not '.' or '..')");
-      return NULL;
-    }
-  }
-  char *s = malloc(len + 1);
-  if (s == NULL) {
-    throw_errno(env, ENOMEM, "malloc");
-    return NULL;
-  }
-  memcpy(s, data, len);
-  s[len] = 0;
-  return s;
-}
-
 static napi_value int_value(napi_env env, int32_t v) {
   napi_value out;
   napi_create_int32(env, v, &out);
