@@ -1,9 +1,10 @@
 // Applies tar members one by one to a target directory: whiteouts, opaque markers, entries, metadata.
 import { closeSync, writeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
-import { isDirStat, rootedAt, S_IFMT, type AtStat } from '../fsio/rooted-at.js';
+import { isDirStat, rootedAt, type AtStat } from '../fsio/rooted-at.js';
 import type { TarEntry, XattrNamespace } from '../types.js';
-import { componentsKey, hasPrefix, memberComponents, parseMemberPath } from './member-path.js';
+import { componentsKey, memberComponents, parseMemberPath } from './member-path.js';
+import { EntryMetadata, atLocation } from './entry-metadata.js';
 import { RootedTree } from './rooted-tree.js';
 
 export type ApplyFormat = 'plain' | 'overlay';
@@ -33,11 +34,9 @@ export interface ApplierOptions {
   readonly sameOwner: boolean | undefined;
 }
 
-const PRIVATE_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.'].map((p) => Buffer.from(p));
 const OPAQUE_VALUE = Buffer.from('y');
 const EMPTY = Buffer.alloc(0);
 const MKNOD_KIND = { char: 'c'.charCodeAt(0), block: 'b'.charCodeAt(0), fifo: 'p'.charCodeAt(0) } as const;
-const S_IF = { fifo: 0o010000, char: 0o020000, block: 0o060000 } as const;
 
 interface DeferredDir {
   readonly rel: readonly Buffer[];
@@ -76,12 +75,13 @@ export class Applier {
   readonly #holdsCreated = new Set<string>();
   readonly #deferred = new Map<string, DeferredDir>();
   readonly #euid = process.geteuid?.() ?? -1;
-  readonly #egid = process.getegid?.() ?? -1;
+  readonly #meta: EntryMetadata;
   #closed = false;
 
   constructor(dir: string | Buffer, options: ApplierOptions) {
     this.#tree = new RootedTree(dir);
     this.#options = options;
+    this.#meta = new EntryMetadata(this.counts, options.sameOwner, (rel) => this.#tree.describe(rel));
   }
 
   /** Applies one member; `body` is consumed for a regular file. */
@@ -145,7 +145,7 @@ export class Applier {
     const dir = this.#tree.resolveDir(parents, overlay, member);
     if (dir === undefined) return;
     for (const child of this.#children(dir.fd, dir.rel)) this.#removeLower(dir.fd, child, [...dir.rel, child]);
-    if (overlay) this.#setXattr(dir.fd, EMPTY, dir.rel, Buffer.from(`${this.#options.xattrNamespace}.overlay.opaque`), OPAQUE_VALUE);
+    if (overlay) this.#meta.setXattr(dir.fd, EMPTY, dir.rel, Buffer.from(`${this.#options.xattrNamespace}.overlay.opaque`), OPAQUE_VALUE);
   }
 
   // Removes `name` in `dirfd` unless this layer made it; in a directory holding this layer's
@@ -194,7 +194,7 @@ export class Applier {
           const fd = this.#call('create the file', rel, () => rootedAt.createFile(dir.fd, leaf, 0o600));
           try {
             await writeBody(fd, body, entry.size, entry.path, rel, this.#tree);
-            this.#metadata(entry, fd, rel);
+            this.#meta.inode(entry, fd, rel);
           } finally {
             closeSync(fd);
           }
@@ -202,14 +202,14 @@ export class Applier {
         }
         case 'symlink':
           this.#call('create the symlink', rel, () => rootedAt.symlinkAt(entry.linkTarget ?? EMPTY, dir.fd, leaf));
-          this.#symlinkMetadata(entry, dir.fd, leaf, rel);
+          this.#meta.symlink(entry, dir.fd, leaf, rel);
           break;
         case 'hardlink':
           this.#call('create the hardlink', rel, () => rootedAt.linkAt(source!.dirfd, source!.name, dir.fd, leaf));
           break; // the link shares its target's inode and metadata
         case 'fifo':
           this.#mknod(dir.fd, leaf, rel, 'fifo', 0, 0) || failPrivilege(entry.path, 'create a fifo');
-          this.#nodeMetadata(entry, dir.fd, leaf, rel);
+          this.#meta.node(entry, dir.fd, leaf, rel);
           break;
         case 'char':
         case 'block':
@@ -217,7 +217,7 @@ export class Applier {
             this.counts.devicesSkipped++;
             return;
           }
-          this.#nodeMetadata(entry, dir.fd, leaf, rel);
+          this.#meta.node(entry, dir.fd, leaf, rel);
           break;
       }
       this.#markCreated(rel);
@@ -252,81 +252,14 @@ export class Applier {
     }
   }
 
-  // Owner before mode (chown clears setuid/setgid), xattrs after chown (it clears
-  // security.capability), mtime last; all on `fd`, the inode this apply made.
-  #metadata(entry: Omit<TarEntry, 'source'>, fd: number, rel: readonly Buffer[]): void {
-    this.#chown(fd, EMPTY, rel, entry);
-    this.#xattrs(fd, EMPTY, rel, entry);
-    this.#call('set mode and mtime', rel, () => {
-      rootedAt.chmodAt(fd, EMPTY, entry.mode);
-      rootedAt.utimesAt(fd, EMPTY, entry.mtime, 0);
-    });
-  }
-
   // A directory's owner and xattrs now; its mode and mtime after all its children (finish()).
   #dirMetadata(entry: Omit<TarEntry, 'source'>, fd: number, rel: readonly Buffer[]): void {
-    this.#chown(fd, EMPTY, rel, entry);
-    this.#xattrs(fd, EMPTY, rel, entry);
+    this.#meta.ownerAndXattrs(entry, fd, EMPTY, rel);
     const st = this.#lstat(fd, EMPTY, rel);
     if (st === undefined || !isDirStat(st)) throw ioError('set directory metadata', this.#tree.describe(rel), new Error('directory vanished'));
     const key = componentsKey(rel);
     this.#deferred.delete(key); // a repeated member: its last metadata wins, in member order
     this.#deferred.set(key, { rel, dev: st.dev, ino: st.ino, mode: entry.mode, mtime: entry.mtime });
-  }
-
-  // A fifo or device just made: its metadata through an O_PATH fd, once that fd is checked to be
-  // the node of the type made (a concurrent writer may have replaced the name meanwhile).
-  #nodeMetadata(entry: Omit<TarEntry, 'source'>, dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
-    const fd = this.#call('open the node', rel, () => rootedAt.openPath(dirfd, name));
-    try {
-      const st = this.#lstat(fd, EMPTY, rel);
-      const kind = entry.type === 'fifo' || entry.type === 'char' || entry.type === 'block' ? S_IF[entry.type] : -1;
-      if (st === undefined || (st.mode & S_IFMT) !== kind) throw new OverlaydiffError('E_IO', `${displayPath(this.#tree.describe(rel))}: replaced while being applied; is another process writing the target?`, { path: entry.path });
-      this.#metadata(entry, fd, rel);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  // A symlink's owner, xattrs and mtime by name with AT_SYMLINK_NOFOLLOW (an O_PATH fd of a symlink
-  // has no chmod, utimes or xattr call); never its mode. Whatever a concurrent writer puts at the
-  // name instead is inside the root, and gets no mode bits; security.capability (which the kernel
-  // allows on regular files only) is never set this way.
-  #symlinkMetadata(entry: Omit<TarEntry, 'source'>, dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
-    this.#chown(dirfd, name, rel, entry);
-    this.#xattrs(dirfd, name, rel, entry, true);
-    this.#call('set mtime', rel, () => rootedAt.utimesAt(dirfd, name, entry.mtime, 0));
-  }
-
-  #xattrs(fd: number, name: Buffer, rel: readonly Buffer[], entry: Omit<TarEntry, 'source'>, isSymlink = false): void {
-    for (const xattr of entry.xattrs) {
-      if (PRIVATE_XATTR_PREFIXES.some((p) => hasPrefix(xattr.name, p))) {
-        this.counts.privateXattrsDropped++;
-        continue;
-      }
-      if (isSymlink && xattr.name.equals(SECURITY_CAPABILITY)) throw bad(entry.path, 'security.capability on a symlink');
-      this.#setXattr(fd, name, rel, xattr.name, xattr.value);
-    }
-  }
-
-  #chown(fd: number, name: Buffer, rel: readonly Buffer[], entry: Omit<TarEntry, 'source'>): void {
-    const { sameOwner } = this.#options;
-    if (!(sameOwner ?? this.#euid === 0)) {
-      if (entry.uid !== this.#euid || entry.gid !== this.#egid) this.counts.ownershipSkipped++;
-      return;
-    }
-    try {
-      rootedAt.chownAt(fd, name, entry.uid, entry.gid);
-    } catch (err) {
-      const code = errnoCode(err);
-      // EINVAL: an id this user namespace does not map; EPERM: no CAP_CHOWN.
-      if (sameOwner !== true && (code === 'EINVAL' || code === 'EPERM')) this.counts.ownershipSkipped++;
-      else throw ioError(`set owner ${entry.uid}:${entry.gid}`, this.#tree.describe(rel), err);
-    }
-  }
-
-  #setXattr(fd: number, name: Buffer, rel: readonly Buffer[], xattrName: Buffer, value: Buffer): void {
-    this.#call(`set xattr ${displayPath(xattrName)}`, rel, () => rootedAt.setXattrAt(fd, name, xattrName, value));
   }
 
   // Makes a node with mode 0; false when the kernel refuses it for lack of privilege (EPERM).
@@ -357,18 +290,10 @@ export class Applier {
     return this.#call('list directory', rel, () => rootedAt.listDir(fd));
   }
 
-  // Runs one syscall wrapper; a system error becomes an OverlaydiffError naming the location.
   #call<T>(what: string, rel: readonly Buffer[], run: () => T): T {
-    try {
-      return run();
-    } catch (err) {
-      if (err instanceof OverlaydiffError) throw err;
-      throw ioError(what, this.#tree.describe(rel), err);
-    }
+    return atLocation(what, () => this.#tree.describe(rel), run);
   }
 }
-
-const SECURITY_CAPABILITY = Buffer.from('security.capability');
 
 // True when two directory fds name the same directory.
 function sameDir(a: number, b: number): boolean {
