@@ -7,7 +7,7 @@
     },
     {
       "target_name": "rooted_at",
-      "sources": ["src/fsio/native/rooted-at.c"],
+      "sources": ["src/fsio/native/rooted-at.c", "src/fsio/native/rooted-at-meta.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

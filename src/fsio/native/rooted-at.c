@@ -13,37 +13,11 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
-#include <sys/xattr.h>
 #include <unistd.h>
-#include "napi-common.h"
+#include "rooted-at.h"
 
-// fchmodat2(2) (Linux 6.6): the only chmod that refuses to follow a symlink by itself.
-#ifndef SYS_fchmodat2
-#define SYS_fchmodat2 452
-#endif
 // Nested directories removeTree descends before giving up (bounds its C stack).
 #define MAX_REMOVE_DEPTH 4096
-
-static bool get_int(napi_env env, napi_value value, int32_t *out) {
-  if (napi_get_value_int32(env, value, out) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected an integer");
-    return false;
-  }
-  return true;
-}
-
-static napi_value int_value(napi_env env, int32_t v) {
-  napi_value out;
-  napi_create_int32(env, v, &out);
-  return out;
-}
-
-// "/proc/self/fd/DIRFD/NAME" (or without "/NAME"): a path that reaches exactly the directory
-// behind the fd through its magic link, for the calls that have no *at form (xattrs).
-static void proc_path(char *out, size_t size, int dirfd, const char *name) {
-  if (name[0] == 0) snprintf(out, size, "/proc/self/fd/%d", dirfd);
-  else snprintf(out, size, "/proc/self/fd/%d/%s", dirfd, name);
-}
 
 // openRoot(path: Buffer): fd -- the target directory itself (O_PATH), the one absolute path used.
 static napi_value open_root(napi_env env, napi_callback_info info) {
@@ -307,133 +281,6 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
   closedir(dir);
   if (err != 0) return throw_errno(env, err, "readdir");
   return out;
-}
-
-// chownAt(dirfd, name, uid, gid): the entry itself, a symlink included; "" is the directory.
-static napi_value chown_at(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int32_t dirfd;
-  uint32_t uid, gid;
-  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  if (napi_get_value_uint32(env, argv[2], &uid) != napi_ok || napi_get_value_uint32(env, argv[3], &gid) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "uid and gid must be integers");
-    return NULL;
-  }
-  char *name = get_bytes(env, argv[1], true, true);
-  if (!name) return NULL;
-  int rc = fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (name[0] == 0 ? AT_EMPTY_PATH : 0));
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "fchownat");
-  return NULL;
-}
-
-// chmod of an O_PATH (or any) fd through its magic link: the inode checked is the inode changed.
-static int chmod_fd(int fd, mode_t mode) {
-  struct stat st;
-  if (fstat(fd, &st) < 0) return -1;
-  if (S_ISLNK(st.st_mode)) {
-    errno = ELOOP;
-    return -1;
-  }
-  char path[64];
-  proc_path(path, sizeof path, fd, "");
-  return chmod(path, mode);
-}
-
-// chmodAt(dirfd, name, mode): never a symlink (ELOOP), never through one; "" is the fd's own
-// inode. fchmodat2 refuses symlinks itself; without it, an O_PATH|O_NOFOLLOW fd is checked and
-// chmodded through its magic link.
-static napi_value chmod_at(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int32_t dirfd, mode;
-  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &dirfd) || !get_int(env, argv[2], &mode)) return NULL;
-  char *name = get_bytes(env, argv[1], true, true);
-  if (!name) return NULL;
-  int rc;
-  if (name[0] == 0) {
-    rc = chmod_fd(dirfd, mode);
-  } else {
-    rc = syscall(SYS_fchmodat2, dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
-    if (rc < 0 && errno == EOPNOTSUPP) errno = ELOOP; // fchmodat2 met a symlink
-    if (rc < 0 && errno == ENOSYS) {
-      int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      rc = fd < 0 ? -1 : chmod_fd(fd, mode);
-      int err = errno;
-      if (fd >= 0) close(fd);
-      errno = err;
-    }
-  }
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "fchmodat");
-  return NULL;
-}
-
-// utimesAt(dirfd, name, seconds: bigint, nanoseconds): atime and mtime, exactly (negative too),
-// of the entry itself; "" is the fd's own inode (through its magic link; not for a symlink's fd).
-static napi_value utimes_at(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int32_t dirfd, nsec;
-  int64_t sec;
-  bool lossless;
-  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &dirfd) || !get_int(env, argv[3], &nsec)) return NULL;
-  if (napi_get_value_bigint_int64(env, argv[2], &sec, &lossless) != napi_ok || !lossless) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "seconds must be a bigint within 64 bits");
-    return NULL;
-  }
-  char *name = get_bytes(env, argv[1], true, true);
-  if (!name) return NULL;
-  struct timespec ts[2] = {{.tv_sec = sec, .tv_nsec = nsec}, {.tv_sec = sec, .tv_nsec = nsec}};
-  int rc;
-  if (name[0] == 0) {
-    char path[64];
-    proc_path(path, sizeof path, dirfd, "");
-    rc = utimensat(AT_FDCWD, path, ts, 0);
-  } else {
-    rc = utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
-  }
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "utimensat");
-  return NULL;
-}
-
-// setXattrAt(dirfd, name, xattrName: Buffer, value: Buffer): on the entry itself (lsetxattr of
-// /proc/self/fd/DIRFD/NAME: the parent is the fd's directory, the leaf is not followed); "" is
-// the fd's own inode (setxattr through its magic link; not for a symlink's fd).
-static napi_value set_xattr_at(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int32_t dirfd;
-  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  bool is_buffer = false;
-  napi_is_buffer(env, argv[3], &is_buffer);
-  if (!is_buffer) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "value must be a Buffer");
-    return NULL;
-  }
-  char *name = get_bytes(env, argv[1], true, true);
-  if (!name) return NULL;
-  char *xname = get_bytes(env, argv[2], false, false);
-  if (!xname) { free(name); return NULL; }
-  void *value;
-  size_t len;
-  napi_get_buffer_info(env, argv[3], &value, &len);
-  size_t size = strlen(name) + 64;
-  char *path = malloc(size);
-  int rc = -1;
-  int err = ENOMEM;
-  if (path != NULL) {
-    proc_path(path, size, dirfd, name);
-    // "": the inode behind the magic link itself: follow that link, and only that one.
-    rc = name[0] == 0 ? setxattr(path, xname, value, len, 0) : lsetxattr(path, xname, value, len, 0);
-    err = errno;
-    free(path);
-  }
-  free(name);
-  free(xname);
-  if (rc < 0) return throw_errno(env, err, "lsetxattr");
-  return NULL;
 }
 
 // openPath(dirfd, name): an O_PATH|O_NOFOLLOW fd of the entry itself, whatever its type.
