@@ -103,8 +103,9 @@ describe('bounded work', () => {
       ratios[name] = b / a;
     }
     console.log(`bounded work: deep chain, time per byte of a 4x-deeper chain over the smaller one: ${JSON.stringify(ratios)} (archives ${small.length} and ${large.length} bytes)`);
-    // Linear in bytes gives ~1; the cubic resolution this replaces gave ~16 per byte.
-    for (const ratio of Object.values(ratios)) expect(ratio).toBeLessThan(4);
+    // Linear in bytes gives ~1 (up to ~3 measured on a loaded machine); the resolution this
+    // replaces, cubic in the depth, gives ~10 per byte here.
+    for (const ratio of Object.values(ratios)) expect(ratio).toBeLessThan(6);
   }, 600_000);
 
   it('honours SIGTERM while the layer on stdin stalls', async () => {
