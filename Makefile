@@ -5,6 +5,7 @@ NPM_STAMP := node_modules/.package-lock.json
 APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd zsh fish groff-base \
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user-static
 REPORTS := .reports
+ADDON := build/Release/rooted_at.node
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 # containerd >= 2.0 from Debian testing, for the `overlaydiff serve` tests (bookworm's 1.6 has no diff proxy plugins).
@@ -17,7 +18,7 @@ CONTAINERD2 := .tools/containerd/usr/bin/containerd
 # fish load the completion scripts; groff renders the man pages; the cross compilers and qemu build and
 # load the prebuilt addons);
 # npm packages from the lockfile.
-deps: $(NPM_STAMP) $(UMOCI_ZSTD) $(CONTAINERD2)
+deps: $(NPM_STAMP) $(UMOCI_ZSTD) $(CONTAINERD2) $(ADDON)
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
 	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null \
 	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null \
@@ -33,6 +34,10 @@ $(CONTAINERD2):
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+# The N-API addons (npm ci builds them too); rebuilt when their sources change.
+$(ADDON): $(NPM_STAMP) binding.gyp $(wildcard src/fsio/native/*.c src/fsio/native/*.h)
+	npx node-gyp rebuild
 
 # dist is rebuilt from scratch: whatever tsc wrote before (a deleted module, a source map) must not be packed.
 build: deps

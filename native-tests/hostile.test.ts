@@ -166,6 +166,9 @@ function mismatch(o: Outcome, r: SpawnSyncReturns<Buffer>, stderr: string, dir: 
     const codes = o.error.includes('*') ? /\[E_[A-Z_]+\]/.test(stderr) : o.error.some((code) => stderr.includes(`[${code}]`));
     if (!codes) return `error ${o.error.join('|')}: stderr has another code`;
     if (o.mentions !== null && !stderr.includes(o.mentions)) return `error ${o.error.join('|')}: stderr does not name ${JSON.stringify(o.mentions)}`;
+    // Names are escaped: no NUL, ESC or other control byte, and no line that is not ours.
+    if (/[\x00-\x09\x0b-\x1f\x7f]/.test(stderr)) return `error ${o.error.join('|')}: stderr has raw control bytes`;
+    if (stderr.split('\n').some((line) => line !== '' && !line.startsWith('overlaydiff: '))) return `error ${o.error.join('|')}: stderr has a line overlaydiff did not write`;
     return undefined;
   }
   if (r.status !== 0) return `ok: exit status ${r.status}`;

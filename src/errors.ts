@@ -27,24 +27,34 @@ export class OverlaydiffError extends Error {
 }
 
 /**
- * Renders a byte path for humans: valid UTF-8 stays as is, every other byte becomes `\xNN`,
- * so a message never hides which file it is about.
+ * Renders a byte path for humans: valid UTF-8 stays as is; every other byte, and every control
+ * character (C0 such as NUL, newline and ESC; DEL; C1), becomes `\xNN` (each of its bytes), so a
+ * message never hides which file it is about, and a name can neither forge a line of output nor
+ * send escape sequences to a terminal.
  */
 export function displayPath(path: Buffer | string): string {
-  if (typeof path === 'string') return path;
+  const bytes = typeof path === 'string' ? Buffer.from(path, 'utf8') : path;
   let out = '';
   let i = 0;
-  while (i < path.length) {
-    const len = utf8SequenceLength(path, i);
-    if (len > 0) {
-      out += path.subarray(i, i + len).toString('utf8');
+  while (i < bytes.length) {
+    const len = utf8SequenceLength(bytes, i);
+    const text = len > 0 ? bytes.subarray(i, i + len).toString('utf8') : '';
+    if (len > 0 && !isControl(text.codePointAt(0)!)) {
+      out += text;
+      i += len;
+    } else if (len > 1) {
+      for (const byte of bytes.subarray(i, i + len)) out += `\\x${byte.toString(16).padStart(2, '0')}`;
       i += len;
     } else {
-      out += `\\x${path[i]!.toString(16).padStart(2, '0')}`;
+      out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
       i += 1;
     }
   }
   return out;
+}
+
+function isControl(codePoint: number): boolean {
+  return codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f);
 }
 
 // Length of a valid UTF-8 sequence starting at i, or 0 when the bytes there are not one.

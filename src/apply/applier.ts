@@ -1,25 +1,11 @@
 // Applies tar members one by one to a target directory: whiteouts, opaque markers, entries, metadata.
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  lchownSync,
-  linkSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
-import { setXattr } from '../fsio/xattr.js';
+import { isDirStat, rootedAt, type AtStat } from '../fsio/rooted-at.js';
 import type { TarEntry, XattrNamespace } from '../types.js';
-import { WH_META_PREFIX, WH_OPAQUE, WH_PREFIX, componentsKey, hasPrefix, isDotName, memberComponents } from './member-path.js';
-import { RootedTree, type RootedPath } from './rooted-tree.js';
-import { SpecialFiles } from './special-files.js';
+import { componentsKey, memberComponents, parseMemberPath } from './member-path.js';
+import { EntryMetadata, atLocation } from './entry-metadata.js';
+import { RootedTree } from './rooted-tree.js';
 
 export type ApplyFormat = 'plain' | 'overlay';
 
@@ -37,7 +23,7 @@ export interface ApplyCounts {
   privateXattrsDropped: number;
   /** Members whose owner was not applied (not root, or an id this user namespace cannot map). */
   ownershipSkipped: number;
-  /** mknod(1) processes run (devices, fifos, overlay whiteouts). */
+  /** Nodes made with mknodat(2): devices, fifos, overlay whiteouts. */
   mknodCalls: number;
 }
 
@@ -48,8 +34,9 @@ export interface ApplierOptions {
   readonly sameOwner: boolean | undefined;
 }
 
-const PRIVATE_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.'].map((p) => Buffer.from(p));
 const OPAQUE_VALUE = Buffer.from('y');
+const EMPTY = Buffer.alloc(0);
+const MKNOD_KIND = { char: 'c'.charCodeAt(0), block: 'b'.charCodeAt(0), fifo: 'p'.charCodeAt(0) } as const;
 
 interface DeferredDir {
   readonly rel: readonly Buffer[];
@@ -60,10 +47,16 @@ interface DeferredDir {
 }
 
 /**
- * The state of one apply. Paths this layer created are remembered (by their resolved location),
- * so a whiteout or opaque marker removes lower content only, whatever the member order
- * (containerd writes an opaque marker after its directory's children). Memory grows with the
- * number of members, like a hardlink table.
+ * The state of one apply. Every filesystem call goes through the RootedTree's directory fds
+ * (see rooted-tree.ts): a member's parent is resolved to an fd inside the root, and the member is
+ * created, changed or removed by name relative to that fd, never by a path string. Metadata is
+ * set on an fd of the inode this apply created (checked by type), so a concurrent writer that
+ * swaps the name cannot redirect a chown or a setuid chmod to its own file.
+ *
+ * Paths this layer created are remembered (by their resolved location), so a whiteout or opaque
+ * marker removes lower content only, whatever the member order (containerd writes an opaque
+ * marker after its directory's children). Memory grows with the number of members, like a
+ * hardlink table.
  */
 export class Applier {
   readonly counts: ApplyCounts = {
@@ -77,64 +70,60 @@ export class Applier {
   };
   readonly #tree: RootedTree;
   readonly #options: ApplierOptions;
-  readonly #special: SpecialFiles;
   readonly #created = new Set<string>();
   /** Directories with something created by this layer below them. */
   readonly #holdsCreated = new Set<string>();
   readonly #deferred = new Map<string, DeferredDir>();
   readonly #euid = process.geteuid?.() ?? -1;
-  readonly #egid = process.getegid?.() ?? -1;
+  readonly #meta: EntryMetadata;
+  #closed = false;
 
-  constructor(dir: string, options: ApplierOptions) {
+  constructor(dir: string | Buffer, options: ApplierOptions) {
     this.#tree = new RootedTree(dir);
     this.#options = options;
-    this.#special = new SpecialFiles(this.#tree.root);
+    this.#meta = new EntryMetadata(this.counts, options.sameOwner, (rel) => this.#tree.describe(rel));
   }
 
   /** Applies one member; `body` is consumed for a regular file. */
   async member(entry: Omit<TarEntry, 'source'>, body: AsyncIterable<Buffer>): Promise<void> {
     this.counts.entries++;
-    const parts = memberComponents(entry.path);
-    const leaf = parts.at(-1);
-    const parents = parts.slice(0, -1);
-    for (const part of parents) {
-      if (hasPrefix(part, WH_PREFIX)) throw bad(entry.path, 'a whiteout name cannot be a parent directory');
+    const path = parseMemberPath(entry.path, entry.type);
+    switch (path.kind) {
+      case 'root':
+        return this.#dirMetadata(entry, this.#tree.root.fd, []);
+      case 'opaque':
+        return this.#opaque(path.parents, entry.path);
+      case 'aufs-meta':
+        return;
+      case 'whiteout':
+        return this.#whiteout(path.parents, path.name, entry.path);
+      case 'entry':
+        return this.#create(entry, body, path.parents, path.leaf);
     }
-    if (leaf === undefined) {
-      if (entry.type !== 'dir') throw bad(entry.path, `the target directory itself cannot be a ${entry.type}`);
-      this.#metadata(entry, { rel: [], abs: this.#tree.root });
-      return;
-    }
-    if (leaf.equals(WH_OPAQUE)) return this.#opaque(parents, entry.path);
-    if (hasPrefix(leaf, WH_META_PREFIX)) return; // aufs metadata (.wh..wh.plnk, ...): nothing to apply, as containerd
-    if (hasPrefix(leaf, WH_PREFIX)) {
-      const name = leaf.subarray(WH_PREFIX.length);
-      if (name.length === 0) throw bad(entry.path, 'a whiteout with an empty name');
-      // `.wh..` and `.wh...` would name the directory itself or its parent: never lower content.
-      if (isDotName(name)) throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(entry.path)}: a whiteout of '${name.toString('latin1')}' would delete a directory above it; refusing to apply it`, { path: entry.path });
-      return this.#whiteout(parents, Buffer.from(name), entry.path);
-    }
-    await this.#create(entry, body, parents, leaf);
   }
 
   /** Sets directory modes and mtimes, deepest work last-in first (after all children exist), then cleans up. */
   finish(): void {
     for (const dir of [...this.#deferred.values()].reverse()) {
-      const abs = this.#tree.recheckDir(dir.rel, dir.dev, dir.ino);
-      if (abs === undefined) continue; // replaced by a later member: its metadata went with it
+      // Re-resolved without following symlinks: a directory replaced since is skipped.
+      const found = this.#tree.resolveDir(dir.rel, false, EMPTY, false);
+      if (found === undefined) continue;
+      const st = rootedAt.lstatAt(found.fd, EMPTY);
+      if (st === undefined || !isDirStat(st) || st.dev !== dir.dev || st.ino !== dir.ino) continue;
       try {
-        chmodSync(abs, dir.mode);
-        lutimesSync(abs, Number(dir.mtime), Number(dir.mtime));
+        rootedAt.chmodAt(found.fd, EMPTY, dir.mode);
+        rootedAt.utimesAt(found.fd, EMPTY, dir.mtime, 0);
       } catch (err) {
-        throw ioError('set directory mode and mtime', abs, err);
+        throw ioError('set directory mode and mtime', this.#tree.describe(dir.rel), err);
       }
     }
     this.close();
   }
 
   close(): void {
-    this.#special.close();
-    this.counts.mknodCalls = this.#special.spawned;
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tree.close();
   }
 
   #whiteout(parents: readonly Buffer[], name: Buffer, member: Buffer): void {
@@ -143,11 +132,10 @@ export class Applier {
     const dir = this.#tree.resolveDir(parents, overlay, member);
     if (dir === undefined) return; // nothing below a missing directory to hide
     const rel = [...dir.rel, name];
-    this.#removeLower(rel);
+    this.#removeLower(dir.fd, name, rel);
     if (!overlay || this.#created.has(componentsKey(rel))) return;
-    const abs = this.#tree.absOf(rel);
-    if (this.#tree.lstat(abs) !== undefined) return; // a directory holding this layer's entries stays
-    this.#special.make(abs, 'char', 0, 0) || failPrivilege(member, 'create a whiteout device');
+    if (this.#lstat(dir.fd, name, rel) !== undefined) return; // a directory holding this layer's entries stays
+    this.#mknod(dir.fd, name, rel, 'char', 0, 0) || failPrivilege(member, 'create a whiteout device');
     this.#markCreated(rel); // a later opaque marker of the same layer keeps it
   }
 
@@ -156,172 +144,176 @@ export class Applier {
     const overlay = this.#options.format === 'overlay';
     const dir = this.#tree.resolveDir(parents, overlay, member);
     if (dir === undefined) return;
-    for (const child of this.#children(dir.abs)) this.#removeLower([...dir.rel, child]);
-    if (overlay) this.#setXattr(dir.abs, Buffer.from(`${this.#options.xattrNamespace}.overlay.opaque`), OPAQUE_VALUE);
+    for (const child of this.#children(dir.fd, dir.rel)) this.#removeLower(dir.fd, child, [...dir.rel, child]);
+    if (overlay) this.#meta.setXattr(dir.fd, EMPTY, dir.rel, Buffer.from(`${this.#options.xattrNamespace}.overlay.opaque`), OPAQUE_VALUE);
   }
 
-  // Removes what is at `rel` unless this layer made it; in a directory holding this layer's
-  // entries, removes the rest around them.
-  #removeLower(rel: readonly Buffer[]): void {
+  // Removes `name` in `dirfd` unless this layer made it; in a directory holding this layer's
+  // entries, removes the rest around them (descending through fds of its own).
+  #removeLower(dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
     const key = componentsKey(rel);
     if (this.#created.has(key)) return;
-    if (rel.length === 1 && rel[0]!.equals(this.#special.stagingName)) return;
-    const abs = this.#tree.absOf(rel);
-    const st = this.#tree.lstat(abs);
+    const st = this.#lstat(dirfd, name, rel);
     if (st === undefined) return;
-    if (st.isDirectory() && this.#holdsCreated.has(key)) {
-      for (const child of this.#children(abs)) this.#removeLower([...rel, child]);
+    if (isDirStat(st) && this.#holdsCreated.has(key)) {
+      const fd = this.#openDir(dirfd, name, rel);
+      try {
+        for (const child of this.#children(fd, rel)) this.#removeLower(fd, child, [...rel, child]);
+      } finally {
+        closeSync(fd);
+      }
       return;
     }
-    remove(abs, st.isDirectory());
+    this.#remove(dirfd, name, rel);
   }
 
   async #create(entry: Omit<TarEntry, 'source'>, body: AsyncIterable<Buffer>, parents: readonly Buffer[], leaf: Buffer): Promise<void> {
-    const dir = this.#tree.resolveDir(parents, true, entry.path);
-    if (dir === undefined) throw new Error('unreachable: resolveDir creates missing parents');
-    const target: RootedPath = { rel: [...dir.rel, leaf], abs: this.#tree.absOf([...dir.rel, leaf]) };
-    if (target.rel.length === 1 && leaf.equals(this.#special.stagingName)) throw bad(entry.path, 'the name is reserved for this apply');
-    const existing = this.#tree.lstat(target.abs);
-    if (existing !== undefined && !(entry.type === 'dir' && existing.isDirectory())) remove(target.abs, existing.isDirectory());
-    const { abs } = target;
+    // A hardlink's target is found first, so a bad one fails before anything is replaced.
+    const source = entry.type === 'hardlink' ? this.#hardlinkSource(entry) : undefined;
     try {
+      const dir = this.#tree.resolveDir(parents, true, entry.path);
+      if (dir === undefined) throw new Error('unreachable: resolveDir creates missing parents');
+      const rel = [...dir.rel, leaf];
+      const existing = this.#lstat(dir.fd, leaf, rel);
+      if (source !== undefined && existing !== undefined && existing.dev === source.st.dev && existing.ino === source.st.ino) {
+        if (source.name.equals(leaf) && sameDir(source.dirfd, dir.fd)) throw bad(entry.path, 'a hardlink to itself');
+      }
+      if (existing !== undefined && !(entry.type === 'dir' && isDirStat(existing))) this.#remove(dir.fd, leaf, rel);
       switch (entry.type) {
-        case 'dir':
-          if (existing === undefined || !existing.isDirectory()) mkdirSync(abs, 0o700);
+        case 'dir': {
+          if (existing === undefined || !isDirStat(existing)) this.#call('create the directory', rel, () => rootedAt.mkdirAt(dir.fd, leaf, 0o700));
+          const fd = this.#openDir(dir.fd, leaf, rel);
+          try {
+            this.#dirMetadata(entry, fd, rel);
+          } finally {
+            closeSync(fd);
+          }
           break;
-        case 'file':
-          await writeFile(abs, body, entry.size, entry.path);
+        }
+        case 'file': {
+          const fd = this.#call('create the file', rel, () => rootedAt.createFile(dir.fd, leaf, 0o600));
+          try {
+            await writeBody(fd, body, entry.size, entry.path, rel, this.#tree);
+            this.#meta.inode(entry, fd, rel);
+          } finally {
+            closeSync(fd);
+          }
           break;
+        }
         case 'symlink':
-          symlinkSync(entry.linkTarget ?? Buffer.alloc(0), abs);
+          this.#call('create the symlink', rel, () => rootedAt.symlinkAt(entry.linkTarget ?? EMPTY, dir.fd, leaf));
+          this.#meta.symlink(entry, dir.fd, leaf, rel);
           break;
         case 'hardlink':
-          linkSync(this.#hardlinkTarget(entry), abs);
-          this.#markCreated(target.rel);
-          return; // the link shares its target's inode and metadata
+          this.#call('create the hardlink', rel, () => rootedAt.linkAt(source!.dirfd, source!.name, dir.fd, leaf));
+          break; // the link shares its target's inode and metadata
         case 'fifo':
-          this.#special.make(abs, 'fifo', 0, 0) || failPrivilege(entry.path, 'create a fifo');
+          this.#mknod(dir.fd, leaf, rel, 'fifo', 0, 0) || failPrivilege(entry.path, 'create a fifo');
+          this.#meta.node(entry, dir.fd, leaf, rel);
           break;
         case 'char':
         case 'block':
-          if (this.#euid !== 0 || !this.#special.make(abs, entry.type, entry.devMajor, entry.devMinor)) {
+          if (this.#euid !== 0 || !this.#mknod(dir.fd, leaf, rel, entry.type, entry.devMajor, entry.devMinor)) {
             this.counts.devicesSkipped++;
             return;
           }
+          this.#meta.node(entry, dir.fd, leaf, rel);
           break;
       }
-    } catch (err) {
-      if (err instanceof OverlaydiffError) throw err;
-      throw ioError(`create the ${entry.type}`, abs, err);
+      this.#markCreated(rel);
+    } finally {
+      if (source !== undefined) closeSync(source.dirfd);
     }
-    this.#markCreated(target.rel);
-    this.#metadata(entry, target);
   }
 
   // The hardlink target, resolved inside the root like any member name; its last component is
-  // not followed (link(2) links a symlink itself), and it must exist.
-  #hardlinkTarget(entry: Omit<TarEntry, 'source'>): Buffer {
-    const parts = memberComponents(entry.linkTarget ?? Buffer.alloc(0), 'hardlink target', entry.path);
+  // not followed (linkat links a symlink itself), and it must exist. The fd is the caller's.
+  #hardlinkSource(entry: Omit<TarEntry, 'source'>): { dirfd: number; name: Buffer; st: AtStat } {
+    const parts = memberComponents(entry.linkTarget ?? EMPTY, 'hardlink target', entry.path);
     const leaf = parts.at(-1);
     if (leaf === undefined) throw bad(entry.path, 'a hardlink to the target directory itself');
     const dir = this.#tree.resolveDir(parts.slice(0, -1), false, entry.path);
-    const abs = dir === undefined ? undefined : this.#tree.absOf([...dir.rel, leaf]);
-    const st = abs === undefined ? undefined : this.#tree.lstat(abs);
-    if (abs === undefined || st === undefined) {
-      throw bad(entry.path, `hardlink target ${displayPath(entry.linkTarget ?? Buffer.alloc(0))} does not exist in the target`);
+    const st = dir === undefined ? undefined : this.#lstat(dir.fd, leaf, [...dir.rel, leaf]);
+    if (dir === undefined || st === undefined) {
+      throw bad(entry.path, `hardlink target ${displayPath(entry.linkTarget ?? EMPTY)} does not exist in the target`);
     }
-    if (st.isDirectory()) throw bad(entry.path, 'a hardlink to a directory');
-    return abs;
+    if (isDirStat(st)) throw bad(entry.path, 'a hardlink to a directory');
+    return { dirfd: rootedAt.dupFd(dir.fd), name: leaf, st };
   }
 
   #markCreated(rel: readonly Buffer[]): void {
     this.#created.add(componentsKey(rel));
-    for (let i = 0; i < rel.length; i++) this.#holdsCreated.add(componentsKey(rel.slice(0, i)));
-  }
-
-  // Owner before mode (chown clears setuid/setgid), xattrs after chown (it clears
-  // security.capability), mtime last; directories get mode and mtime after all their children.
-  #metadata(entry: Omit<TarEntry, 'source'>, target: RootedPath): void {
-    const { abs } = target;
-    this.#chown(abs, entry);
-    for (const xattr of entry.xattrs) {
-      if (PRIVATE_XATTR_PREFIXES.some((p) => hasPrefix(xattr.name, p))) {
-        this.counts.privateXattrsDropped++;
-        continue;
-      }
-      this.#setXattr(abs, xattr.name, xattr.value);
-    }
-    try {
-      if (entry.type === 'dir') {
-        const st = this.#tree.lstat(abs);
-        if (st === undefined) throw new Error('directory vanished');
-        const key = componentsKey(target.rel);
-        this.#deferred.delete(key); // a repeated member: its last metadata wins, in member order
-        this.#deferred.set(key, { rel: target.rel, dev: st.dev, ino: st.ino, mode: entry.mode, mtime: entry.mtime });
-        return;
-      }
-      if (entry.type !== 'symlink') chmodSync(abs, entry.mode); // the entry is not a symlink: chmod cannot follow one
-      lutimesSync(abs, Number(entry.mtime), Number(entry.mtime));
-    } catch (err) {
-      throw ioError('set mode and mtime', abs, err);
+    // Every prefix of a recorded directory is recorded too: stop at the first one already there,
+    // so a deep chain costs one key per member, not one per level (quadratic work per member).
+    for (let i = rel.length - 1; i >= 0; i--) {
+      const key = componentsKey(rel.slice(0, i));
+      if (this.#holdsCreated.has(key)) break;
+      this.#holdsCreated.add(key);
     }
   }
 
-  #chown(abs: Buffer, entry: Omit<TarEntry, 'source'>): void {
-    const { sameOwner } = this.#options;
-    if (!(sameOwner ?? this.#euid === 0)) {
-      if (entry.uid !== this.#euid || entry.gid !== this.#egid) this.counts.ownershipSkipped++;
-      return;
-    }
+  // A directory's owner and xattrs now; its mode and mtime after all its children (finish()).
+  #dirMetadata(entry: Omit<TarEntry, 'source'>, fd: number, rel: readonly Buffer[]): void {
+    this.#meta.ownerAndXattrs(entry, fd, EMPTY, rel);
+    const st = this.#lstat(fd, EMPTY, rel);
+    if (st === undefined || !isDirStat(st)) throw ioError('set directory metadata', this.#tree.describe(rel), new Error('directory vanished'));
+    const key = componentsKey(rel);
+    this.#deferred.delete(key); // a repeated member: its last metadata wins, in member order
+    this.#deferred.set(key, { rel, dev: st.dev, ino: st.ino, mode: entry.mode, mtime: entry.mtime });
+  }
+
+  // Makes a node with mode 0; false when the kernel refuses it for lack of privilege (EPERM).
+  #mknod(dirfd: number, name: Buffer, rel: readonly Buffer[], kind: 'char' | 'block' | 'fifo', major: number, minor: number): boolean {
+    this.counts.mknodCalls++;
     try {
-      lchownSync(abs, entry.uid, entry.gid);
+      rootedAt.mknodAt(dirfd, name, MKNOD_KIND[kind], major, minor);
+      return true;
     } catch (err) {
-      const code = errnoCode(err);
-      // EINVAL: an id this user namespace does not map; EPERM: no CAP_CHOWN.
-      if (sameOwner !== true && (code === 'EINVAL' || code === 'EPERM')) this.counts.ownershipSkipped++;
-      else throw ioError(`set owner ${entry.uid}:${entry.gid}`, abs, err);
+      if (errnoCode(err) === 'EPERM') return false;
+      throw ioError(`create the ${kind === 'fifo' ? 'fifo' : 'device'}`, this.#tree.describe(rel), err);
     }
   }
 
-  #setXattr(abs: Buffer, name: Buffer, value: Buffer): void {
-    try {
-      setXattr(abs, name, value);
-    } catch (err) {
-      throw ioError(`set xattr ${displayPath(name)}`, abs, err);
-    }
+  #lstat(dirfd: number, name: Buffer, rel: readonly Buffer[]): AtStat | undefined {
+    return this.#call('lstat', rel, () => rootedAt.lstatAt(dirfd, name));
   }
 
-  #children(abs: Buffer): Buffer[] {
-    try {
-      return readdirSync(abs, { encoding: 'buffer' });
-    } catch (err) {
-      throw ioError('list directory', abs, err);
-    }
+  #openDir(dirfd: number, name: Buffer, rel: readonly Buffer[]): number {
+    return this.#call('open the directory', rel, () => rootedAt.openDir(dirfd, name));
+  }
+
+  #remove(dirfd: number, name: Buffer, rel: readonly Buffer[]): void {
+    this.#call('remove', rel, () => rootedAt.removeAt(dirfd, name));
+  }
+
+  #children(fd: number, rel: readonly Buffer[]): Buffer[] {
+    return this.#call('list directory', rel, () => rootedAt.listDir(fd));
+  }
+
+  #call<T>(what: string, rel: readonly Buffer[], run: () => T): T {
+    return atLocation(what, () => this.#tree.describe(rel), run);
   }
 }
 
-async function writeFile(abs: Buffer, body: AsyncIterable<Buffer>, size: bigint, member: Buffer): Promise<void> {
-  const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    let written = 0n;
-    for await (const chunk of body) {
-      let offset = 0;
+// True when two directory fds name the same directory.
+function sameDir(a: number, b: number): boolean {
+  const sa = rootedAt.lstatAt(a, EMPTY);
+  const sb = rootedAt.lstatAt(b, EMPTY);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+async function writeBody(fd: number, body: AsyncIterable<Buffer>, size: bigint, member: Buffer, rel: readonly Buffer[], tree: RootedTree): Promise<void> {
+  let written = 0n;
+  for await (const chunk of body) {
+    let offset = 0;
+    try {
       while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
-      written += BigInt(chunk.length);
+    } catch (err) {
+      throw ioError('write', tree.describe(rel), err);
     }
-    if (written !== size) throw bad(member, `the member holds ${written} of its ${size} bytes`);
-  } finally {
-    closeSync(fd);
+    written += BigInt(chunk.length);
   }
-}
-
-function remove(abs: Buffer, isDir: boolean): void {
-  try {
-    if (isDir) rmSync(abs, { recursive: true, force: true });
-    else unlinkSync(abs);
-  } catch (err) {
-    throw ioError('remove', abs, err);
-  }
+  if (written !== size) throw bad(member, `the member holds ${written} of its ${size} bytes`);
 }
 
 function failPrivilege(member: Buffer, what: string): never {

@@ -207,3 +207,29 @@ describe('apply --format overlay', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('.overlaydiff'))).toEqual([]);
   });
 });
+
+describe('apply: small wrongs fixed at the root', () => {
+  it('sets negative and fractional-free mtimes exactly, on files, symlinks and directories', async () => {
+    await applyTar([
+      { path: 'old', data: 'x', mtime: -86_400n * 365n },
+      { path: 'l', type: 'symlink', linkTarget: b('old'), mtime: -1n },
+      { path: 'd', type: 'dir', mtime: -2n },
+    ]);
+    expect(lstatSync(join(dir, 'old'), { bigint: true }).mtimeNs).toBe(-86_400n * 365n * 1_000_000_000n);
+    expect(lstatSync(join(dir, 'l'), { bigint: true }).mtimeNs).toBe(-1_000_000_000n);
+    expect(lstatSync(join(dir, 'd'), { bigint: true }).mtimeNs).toBe(-2_000_000_000n);
+  });
+
+  it('keeps an existing file that a hardlink member names as its own target, and fails', async () => {
+    writeFileSync(join(dir, 'keep'), 'precious');
+    const err = await applyError([{ path: 'keep', type: 'hardlink', linkTarget: b('keep') }]);
+    expect(err.message).toMatch(/keep: a hardlink to itself/);
+    expect(readFileSync(join(dir, 'keep'), 'utf8')).toBe('precious');
+  });
+
+  it('never chmods through a symlink: a symlink member gets no mode, its target keeps its own', async () => {
+    writeFileSync(join(outside, 'target'), 'x', { mode: 0o600 });
+    await applyTar([{ path: 'l', type: 'symlink', linkTarget: b(join(outside, 'target')), mode: 0o4777 }]);
+    expect(lstatSync(join(outside, 'target')).mode & 0o7777).toBe(0o600);
+  });
+});

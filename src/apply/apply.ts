@@ -41,19 +41,19 @@ export interface ApplyResult extends Omit<ApplyCounts, 'mknodCalls'> {
   /** Bytes of the uncompressed tar (what the diffID covers). */
   tarSize: number;
   compression: Compression;
-  /** mknod(1) processes run (devices, fifos, overlay whiteouts). */
+  /** Nodes made with mknodat(2): devices, fifos, overlay whiteouts. */
   mknodCalls: number;
 }
 
 const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 /**
- * Applies `layer` (a file path or the blob's bytes) to the directory `dir`, member by member in
- * archive order, and reads the blob to its end. Nothing is written outside `dir` (see
- * RootedTree). Directory modes and mtimes are set after all members. The diffID is checked after
+ * Applies `layer` (a file path or the blob's bytes) to the directory `dir` (a string, or the path's
+ * bytes), member by member in archive order, and reads the blob to its end. Nothing is written
+ * outside `dir`, even with another process changing `dir` meanwhile (see RootedTree). Directory modes and mtimes are set after all members. The diffID is checked after
  * the tree is written: on a mismatch the caller must discard `dir`.
  */
-export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function apply(layer: string | AsyncIterable<Buffer>, dir: string | Buffer, options: ApplyOptions = {}): Promise<ApplyResult> {
   for (const [what, value] of [['diffID', options.diffID], ['digest', options.digest]] as const) {
     if (value !== undefined && !DIGEST_PATTERN.test(value)) {
       throw new OverlaydiffError('E_USAGE', `${what} must be sha256:<64 hex digits>, not ${JSON.stringify(value)}`);
@@ -79,7 +79,7 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string, 
     }
   };
   try {
-    for await (const { entry, body } of readTar(countTar(layerTar(progress.countBytes(blob), hashes)))) {
+    for await (const { entry, body } of readTar(countTar(layerTar(progress.countBytes(blob), hashes, options.signal)))) {
       options.signal?.throwIfAborted();
       await applier.member(entry, body);
       progress.item();

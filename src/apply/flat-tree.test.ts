@@ -68,7 +68,28 @@ describe('FlatTree', () => {
   });
 
   it.each(['.wh..', '.wh...', 'd/.wh..', 'd/.wh.'])('refuses the whiteout %s, which names no entry of its directory', (name) => {
-    expect(() => flatten([member('d', 'dir'), member('d/x')], [member(name)])).toThrow(/must name an entry/);
+    expect(() => flatten([member('d', 'dir'), member('d/x')], [member(name)])).toThrow(/would delete a directory above it|a whiteout with an empty name/);
+  });
+
+  it('refuses names with a .. component, as apply does', () => {
+    expect(() => flatten([member('a/../../evil')])).toThrow(/'\.\.' component/);
+  });
+
+  it('puts a member below a symlink a layer made where apply puts it: resolved inside the root', () => {
+    const out = flatten([member('real', 'dir'), member('l', 'symlink', { linkTarget: Buffer.from('/real') })], [member('l/f'), member('up', 'symlink', { linkTarget: Buffer.from('../../..') }), member('up/g')]);
+    expect(out.map((m) => m.path)).toEqual(['g', 'l', 'real', 'real/f', 'up']);
+  });
+
+  it('refuses a path that resolves beyond PATH_MAX, and a symlink loop after 40 links', () => {
+    const deep = (n: number): string => Array.from({ length: n }, () => 'd').join('/');
+    expect(() => flatten([member(`${deep(3000)}/f`)])).toThrow(/more than PATH_MAX allows/);
+    expect(() => flatten([member('l', 'symlink', { linkTarget: Buffer.from(deep(1500)) })], [member(`l/${deep(1000)}/f`)])).toThrow(/longer than 4095 bytes/);
+    expect(() => flatten([member('a', 'symlink', { linkTarget: Buffer.from('b') }), member('b', 'symlink', { linkTarget: Buffer.from('a') })], [member('a/f')])).toThrow(/more than 40 symlinks/);
+  });
+
+  it('refuses a file below a regular file, and a hardlink to itself, as apply does', () => {
+    expect(() => flatten([member('f'), member('f/g')])).toThrow(/is not a directory/);
+    expect(() => flatten([member('f')], [link('f', 'f')])).toThrow(/a hardlink to itself/);
   });
 
   it('refuses a hardlink to a name that does not exist', () => {

@@ -49,7 +49,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     for (const layer of options.layers) {
       const members: LayerMember<DataSource>[] = [];
       const hashes = newLayerHashes();
-      for await (const { entry, body } of readTar(layerTar(progress.countBytes(typeof layer === 'string' ? openLayer(layer) : layer), hashes))) {
+      for await (const { entry, body } of readTar(layerTar(progress.countBytes(typeof layer === 'string' ? openLayer(layer) : layer), hashes, options.signal))) {
         options.signal?.throwIfAborted();
         progress.item();
         if (entry.type !== 'file' || entry.size === 0n) {

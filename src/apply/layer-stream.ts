@@ -2,7 +2,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { createZstdDecompressor } from '../blob/zstd.js';
+import { decompressZstd } from '../blob/zstd.js';
 import { createReadStream, openSync } from 'node:fs';
 import { OverlaydiffError, ioError } from '../errors.js';
 import type { Compression } from '../types.js';
@@ -21,11 +21,15 @@ export interface LayerHashes {
 /**
  * Yields the uncompressed tar of `blob`. gzip (one or more members) is recognised by its magic
  * bytes and inflated with node:zlib; zstd (one or more frames) by its magic `28 b5 2f fd` and
- * decompressed in-process by zstd-napi, never an external program. Every byte of the
+ * decompressed in-process by libzstd (zstd-napi), never an external program. Both produce output
+ * only as the consumer reads it, so memory stays bounded whatever the expansion ratio. Every byte of the
  * blob and of the tar passes through `hashes` once the caller has consumed the whole output.
  */
-export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes): AsyncGenerator<Buffer> {
-  const input = blob[Symbol.asyncIterator]();
+export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const source = blob[Symbol.asyncIterator]();
+  // Every read waits for the blob or the abort, whichever comes first: SIGTERM is honoured while
+  // the input is slow or silent (a pipe), not only between members.
+  const input = { next: () => untilAborted(source.next(), signal), return: () => source.return?.() };
   let finished = false;
   try {
     const head: Buffer[] = [];
@@ -62,7 +66,7 @@ export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes
       tar = pipeline(Readable.from(raw()), createGunzip(), () => {});
     } else if (startsWith(first, ZSTD_MAGIC)) {
       hashes.compression = 'zstd';
-      tar = pipeline(Readable.from(raw()), createZstdDecompressor(), () => {});
+      tar = decompressZstd(raw());
     } else {
       tar = raw();
     }
@@ -77,8 +81,29 @@ export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes
       throw new OverlaydiffError('E_BAD_ARCHIVE', `the ${hashes.compression === 'none' ? 'layer' : `${hashes.compression} stream`} is corrupt: ${reason}`, { cause: err });
     }
   } finally {
-    if (!finished) await input.return?.();
+    // After an abort a read may still be pending, and return() would wait for it: do not wait.
+    if (!finished && signal?.aborted === true) void input.return();
+    else if (!finished) await input.return();
   }
+}
+
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return pending;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 export function newLayerHashes(): LayerHashes {

@@ -1,142 +1,185 @@
-// Resolves paths inside a target directory component by component, never leaving it (securejoin semantics).
-import { lstatSync, mkdirSync, readlinkSync, realpathSync, type BigIntStats } from 'node:fs';
-import { OverlaydiffError, displayPath, ioError } from '../errors.js';
-import { componentsKey } from './member-path.js';
+// Owns "a directory fd inside the target": resolves member paths to directory fds below the root fd, never leaving it.
+import { closeSync } from 'node:fs';
+import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
+import { isDirStat, isSymlinkStat, rootedAt } from '../fsio/rooted-at.js';
+import { MAX_RESOLVED_BYTES, MAX_SYMLINKS } from './member-path.js';
 
-const SLASH = Buffer.from('/');
+const SLASH = 0x2f;
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
-/** Symlinks followed while resolving one path, as Linux's MAXSYMLINKS (40) and securejoin (255) bound it. */
-const MAX_SYMLINKS = 255;
 
-/** A path inside the root: its real components (no symlink among them) and its absolute bytes. */
-export interface RootedPath {
+/** A directory inside the root: an O_PATH fd (owned by the tree) and the components it was reached by. */
+export interface RootedDir {
+  readonly fd: number;
   readonly rel: readonly Buffer[];
-  readonly abs: Buffer;
+}
+
+interface Step {
+  readonly name: Buffer;
+  readonly fd: number;
 }
 
 /**
- * The target directory of an apply. Every path handed out is built from components that were
- * lstat'ed as real directories under the root, so no write through it can leave the root:
+ * The target directory of an apply, as an fd opened once; the only absolute path used is the one
+ * given to the constructor. Every other operation is relative to a directory fd reached from the
+ * root fd one component at a time with openat2(RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH) (openat with
+ * O_NOFOLLOW on kernels without openat2), so a concurrent writer that swaps a directory for a
+ * symlink makes a step fail, never leads it outside the root:
  *
- * - a symlink met on the way is resolved WITHIN the root, as cyphar/filepath-securejoin and
- *   containerd's `fs.RootPath` do: an absolute target restarts at the root, '..' stops at the
- *   root, and the result is resolved again component by component (a symlink made earlier by
- *   the same archive is treated the same way);
- * - the last component is never followed: callers act on it with lstat/lchown/lutimes/lsetxattr,
- *   create it with O_EXCL|O_NOFOLLOW, or replace it.
+ * - a symlink met on the way is read (readlinkat) and resolved WITHIN the root, as
+ *   openat2(RESOLVE_IN_ROOT) and cyphar/filepath-securejoin do: an absolute target restarts at the
+ *   root fd, '..' pops one step (clamped at the root), at most MAX_SYMLINKS links per path;
+ * - the last component is never followed: callers act on (dir fd, name) with *at calls and
+ *   AT_SYMLINK_NOFOLLOW, or create it exclusively.
  *
- * This defends against the archive, not against another process changing the tree during the
- * apply (the target must not be shared with an untrusted writer while it is applied).
+ * The steps of the last resolution are kept, so a member below the previous one's directory costs
+ * one openat per new component (archive order is depth first): time is linear in the archive.
  */
 export class RootedTree {
-  readonly root: Buffer;
+  readonly rootFd: number;
+  /** The target as given, for messages only. */
+  readonly display: string;
+  #steps: Step[] = [];
 
-  constructor(dir: string) {
+  constructor(dir: string | Buffer) {
+    this.display = displayPath(dir);
     try {
-      this.root = Buffer.from(realpathSync(dir));
+      this.rootFd = rootedAt.openRoot(typeof dir === 'string' ? Buffer.from(dir) : dir);
     } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOTDIR') throw new OverlaydiffError('E_NOT_DIRECTORY', `${this.display}: the target is not a directory`, { path: dir, cause: err });
       throw ioError('open the target directory', dir, err);
     }
-    const st = lstatSync(this.root, { bigint: true });
-    if (!st.isDirectory()) throw new OverlaydiffError('E_NOT_DIRECTORY', `${dir}: the target is not a directory`, { path: dir });
   }
 
-  absOf(rel: readonly Buffer[]): Buffer {
-    return rel.length === 0 ? this.root : Buffer.concat([this.root, SLASH, ...join(rel)]);
+  get root(): RootedDir {
+    return { fd: this.rootFd, rel: [] };
   }
 
   /**
-   * Resolves `parts` as a directory inside the root, following symlinks within the root.
-   * A missing component is created (mode 0755) when `create`, else the result is undefined.
-   * A component that is neither a directory nor a symlink is an error (E_NOT_DIRECTORY).
+   * Resolves `parts` as a directory inside the root, following symlinks within the root (unless
+   * `followSymlinks` is false: then a symlink or other non-directory on the way gives undefined). A missing component is
+   * created (mode 0755) when `create`, else the result is undefined. A component that is neither
+   * a directory nor a symlink is an error (E_NOT_DIRECTORY). The fd stays valid until the next
+   * call of resolveDir or close.
    */
-  resolveDir(parts: readonly Buffer[], create: boolean, member: Buffer): RootedPath | undefined {
-    const resolved: Buffer[] = [];
-    const pending = [...parts].reverse(); // a stack: the next component is at the end
+  resolveDir(parts: readonly Buffer[], create: boolean, member: Buffer, followSymlinks = true): RootedDir | undefined {
+    const old = this.#steps;
+    const steps: Step[] = [];
+    let shared = 0; // steps[0..shared) are old[0..shared): the fds of the previous resolution
+    let bytes = 0;
     let links = 0;
-    for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
-      if (part.length === 0 || part.equals(DOT)) continue;
-      if (part.equals(DOTDOT)) {
-        resolved.pop(); // clamped at the root
-        continue;
-      }
-      const candidate = [...resolved, part];
-      const abs = this.absOf(candidate);
-      const st = this.lstat(abs);
-      if (st === undefined) {
-        if (!create) return undefined;
-        try {
-          mkdirSync(abs, 0o755);
-        } catch (err) {
-          throw ioError('create a parent directory', abs, err);
-        }
-        resolved.push(part);
-      } else if (st.isDirectory()) {
-        resolved.push(part);
-      } else if (st.isSymbolicLink()) {
-        if (++links > MAX_SYMLINKS) {
-          throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: too many symlinks while resolving it inside the target`, { path: member });
-        }
-        const target = readlinkSync(abs, { encoding: 'buffer' });
-        if (target[0] === SLASH[0]) resolved.length = 0;
-        pending.push(...splitLink(target).reverse());
-      } else {
-        throw new OverlaydiffError(
-          'E_NOT_DIRECTORY',
-          `${displayPath(member)}: ${displayPath(componentsKeyBytes(candidate))} in the target is not a directory`,
-          { path: member },
-        );
-      }
-    }
-    return { rel: resolved, abs: this.absOf(resolved) };
-  }
-
-  /** lstat with bigint fields; undefined when missing. */
-  lstat(abs: Buffer): BigIntStats | undefined {
+    const pending = [...parts].reverse(); // a stack: the next component is at the end
+    const cwd = (): number => steps.at(-1)?.fd ?? this.rootFd;
+    const pop = (): void => {
+      const step = steps.pop();
+      if (step === undefined) return;
+      bytes -= step.name.length + 1;
+      if (steps.length < shared) shared = steps.length;
+      else closeSync(step.fd);
+    };
+    const finish = (result: RootedDir | undefined): RootedDir | undefined => {
+      for (let i = shared; i < old.length; i++) closeSync(old[i]!.fd);
+      this.#steps = steps;
+      return result;
+    };
     try {
-      return lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+      for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
+        if (part.length === 0 || part.equals(DOT)) continue;
+        if (part.equals(DOTDOT)) {
+          pop();
+          continue;
+        }
+        const reuse = old[steps.length];
+        if (shared === steps.length && reuse !== undefined && reuse.name.equals(part)) {
+          steps.push(reuse);
+          shared++;
+          bytes += part.length + 1;
+          continue;
+        }
+        const next = this.#step(cwd(), part, create, member, steps, followSymlinks);
+        if (next === 'missing' || next === 'other') return finish(undefined);
+        if (next === 'symlink') {
+          if (!followSymlinks) return finish(undefined);
+          if (++links > MAX_SYMLINKS) {
+            throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: more than ${MAX_SYMLINKS} symlinks while resolving it inside the target`, { path: member });
+          }
+          const target = this.#readLink(cwd(), part, steps);
+          if (target[0] === SLASH) while (steps.length > 0) pop();
+          pending.push(...splitLink(target).reverse());
+          continue;
+        }
+        bytes += part.length + 1;
+        steps.push({ name: Buffer.from(part), fd: next });
+        if (bytes > MAX_RESOLVED_BYTES) {
+          throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: resolves to a location longer than ${MAX_RESOLVED_BYTES} bytes inside the target`, { path: member });
+        }
+      }
     } catch (err) {
-      throw ioError('lstat', abs, err);
+      finish(undefined);
+      throw err;
+    }
+    return finish({ fd: cwd(), rel: steps.map((s) => s.name) });
+  }
+
+  /** Closes every fd; the tree is unusable afterwards. */
+  close(): void {
+    for (const step of this.#steps) closeSync(step.fd);
+    this.#steps = [];
+    closeSync(this.rootFd);
+  }
+
+  /** A human name for `rel` below the target, for messages. */
+  describe(rel: readonly Buffer[]): Buffer {
+    return Buffer.concat([Buffer.from(this.display), ...rel.flatMap((p) => [Buffer.from('/'), p])]);
+  }
+
+  // One component below `dirfd`: its new fd, 'symlink', 'missing' (when not creating), or 'other'
+  // for a non-directory when `strict` is false (else that is E_NOT_DIRECTORY).
+  #step(dirfd: number, name: Buffer, create: boolean, member: Buffer, steps: readonly Step[], strict: boolean): number | 'symlink' | 'missing' | 'other' {
+    const rel = [...steps.map((s) => s.name), name];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return rootedAt.openDir(dirfd, name);
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') throw ioError('open a directory', this.describe(rel), err);
+      }
+      const st = rootedAt.lstatAt(dirfd, name);
+      if (st !== undefined && isSymlinkStat(st)) return 'symlink';
+      if (st !== undefined && !isDirStat(st)) {
+        if (!strict) return 'other';
+        throw new OverlaydiffError('E_NOT_DIRECTORY', `${displayPath(member)}: ${displayPath(this.describe(rel))} in the target is not a directory`, { path: member });
+      }
+      if (st === undefined) {
+        if (!create) return 'missing';
+        try {
+          rootedAt.mkdirAt(dirfd, name, 0o755);
+        } catch (err) {
+          if (errnoCode(err) !== 'EEXIST') throw ioError('create a parent directory', this.describe(rel), err);
+        }
+      }
+      // Changed under us (a concurrent writer): look again, a bounded number of times.
+      if (attempt >= 8) throw new OverlaydiffError('E_IO', `${displayPath(this.describe(rel))}: keeps changing while being resolved; is another process writing the target?`, { path: member });
     }
   }
 
-  /**
-   * The absolute path of `rel` when every component is still a real directory (no symlink, as
-   * when it was resolved) and the last one is the same inode; else undefined. Used for work
-   * deferred to the end of the apply, when later members may have replaced a parent.
-   */
-  recheckDir(rel: readonly Buffer[], dev: bigint, ino: bigint): Buffer | undefined {
-    for (let i = 1; i <= rel.length; i++) {
-      const st = this.lstat(this.absOf(rel.slice(0, i)));
-      if (st === undefined || !st.isDirectory()) return undefined;
+  #readLink(dirfd: number, name: Buffer, steps: readonly Step[]): Buffer {
+    try {
+      return rootedAt.readLinkAt(dirfd, name);
+    } catch (err) {
+      throw ioError('read a symlink', this.describe([...steps.map((s) => s.name), name]), err);
     }
-    const abs = this.absOf(rel);
-    const st = this.lstat(abs);
-    return st !== undefined && st.isDirectory() && st.dev === dev && st.ino === ino ? abs : undefined;
   }
-}
-
-function join(rel: readonly Buffer[]): Buffer[] {
-  const out: Buffer[] = [];
-  rel.forEach((part, i) => {
-    if (i > 0) out.push(SLASH);
-    out.push(part);
-  });
-  return out;
 }
 
 function splitLink(target: Buffer): Buffer[] {
   const parts: Buffer[] = [];
   let start = 0;
   for (let i = 0; i <= target.length; i++) {
-    if (i < target.length && target[i] !== SLASH[0]) continue;
+    if (i < target.length && target[i] !== SLASH) continue;
     if (i > start) parts.push(target.subarray(start, i));
     start = i + 1;
   }
   return parts;
-}
-
-function componentsKeyBytes(parts: readonly Buffer[]): Buffer {
-  return Buffer.from(componentsKey(parts), 'latin1');
 }

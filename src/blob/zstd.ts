@@ -1,6 +1,8 @@
-// zstd streams for layer blobs: a compressing Transform for diff, a decompressing one for apply; the library is found when first needed.
+// zstd streams for layer blobs: a compressing Transform for diff, a pulling decompressor for apply;
+// the library is found when first needed.
 import { createRequire } from 'node:module';
 import type { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 
 /** zstd levels accepted without `--ultra` (the zstd CLI's range); 3 is zstd's own default. */
@@ -17,12 +19,17 @@ const WORKERS = 2;
 export interface ZstdBackend {
   readonly name: 'zstd-napi' | 'node:zlib';
   compressor(level: number): Transform;
-  decompressor(): Transform;
+  /** The decompressed bytes of `source`, produced only as fast as the consumer pulls them. */
+  decompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer>;
 }
 
 interface ZstdNapi {
   CompressStream: new (options: { compressionLevel: number; nbWorkers: number; checksumFlag: boolean }) => Transform;
-  DecompressStream: new () => Transform;
+}
+
+interface ZstdNapiBinding {
+  dStreamOutSize(): number;
+  DCtx: new () => { decompressStream(dst: Buffer, src: Buffer): [number, number, number] };
 }
 
 // node:zlib's zstd as Node ≥ 22.15 declares it (the @types/node 20 the project pins lacks it).
@@ -36,11 +43,14 @@ interface ZlibWithZstd {
 export interface ZstdSources {
   /** Loads zstd-napi (throws when it is not installed or its binary is missing). */
   readonly loadNapi: () => unknown;
+  /** Loads zstd-napi's low-level binding (the streaming DCtx). */
+  readonly loadNapiBinding?: () => unknown;
   /** node:zlib, which has zstd from Node 22.15 on. */
   readonly zlib: object;
 }
 
-const DEFAULT_SOURCES: ZstdSources = { loadNapi: () => createRequire(import.meta.url)('zstd-napi'), zlib };
+const requireHere = createRequire(import.meta.url);
+const DEFAULT_SOURCES: ZstdSources = { loadNapi: () => requireHere('zstd-napi'), loadNapiBinding: () => requireHere('zstd-napi/binding.js'), zlib };
 
 /**
  * zstd-napi when it loads (its multi-threaded output is what earlier releases wrote, so blob
@@ -51,10 +61,11 @@ export function selectZstdBackend(sources: ZstdSources): ZstdBackend {
   let napiError: unknown;
   try {
     const napi = sources.loadNapi() as ZstdNapi;
+    const binding = (sources.loadNapiBinding ?? (() => requireHere('zstd-napi/binding.js')))() as ZstdNapiBinding;
     return {
       name: 'zstd-napi',
       compressor: (level) => new napi.CompressStream({ compressionLevel: level, nbWorkers: WORKERS, checksumFlag: true }),
-      decompressor: () => new napi.DecompressStream(),
+      decompress: (source) => pullDecompress(binding, source),
     };
   } catch (err) {
     napiError = err;
@@ -64,7 +75,8 @@ export function selectZstdBackend(sources: ZstdSources): ZstdBackend {
     return {
       name: 'node:zlib',
       compressor: (level) => z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel]: level, [z.constants.ZSTD_c_checksumFlag]: 1 } }),
-      decompressor: () => z.createZstdDecompress(),
+      // node:zlib's Transform honours backpressure: piping through it pulls as the consumer reads.
+      decompress: (source) => pipeThrough(source, z.createZstdDecompress()),
     };
   }
   const reason = napiError instanceof Error ? napiError.message.split('\n')[0] : String(napiError);
@@ -96,7 +108,39 @@ export function createZstdCompressor(level: number): Transform {
   return zstdBackend().compressor(level);
 }
 
-/** A streaming zstd decompressor; accepts any number of concatenated frames (and skippable frames). */
-export function createZstdDecompressor(): Transform {
-  return zstdBackend().decompressor();
+/** The decompressed bytes of a zstd stream (any number of concatenated and skippable frames), pulled. */
+export function decompressZstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  return zstdBackend().decompress(source);
+}
+
+/**
+ * zstd-napi's DCtx driven by the consumer: each output buffer (libzstd's recommended 128 KiB) is
+ * yielded before the next is made, so a stream that expands to GiBs never piles up in memory
+ * (zstd-napi's DecompressStream pushes a whole input chunk's output, ignoring backpressure). A
+ * stream that ends inside a frame is an error.
+ */
+async function* pullDecompress(binding: ZstdNapiBinding, source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const outSize = binding.dStreamOutSize();
+  const dctx = new binding.DCtx();
+  let inFrame = false;
+  for await (const chunk of source) {
+    let src: Buffer = chunk;
+    for (;;) {
+      const dst = Buffer.allocUnsafe(outSize);
+      const [ret, produced, consumed] = dctx.decompressStream(dst, src);
+      src = src.subarray(consumed);
+      if (produced > 0) yield dst.subarray(0, produced);
+      if (src.length === 0 && (produced < dst.length || ret === 0)) {
+        inFrame = ret !== 0;
+        break;
+      }
+    }
+  }
+  if (inFrame) throw new Error('the stream ends in the middle of a zstd frame');
+}
+
+async function* pipeThrough(source: AsyncIterable<Buffer>, transform: Transform): AsyncGenerator<Buffer> {
+  const feeding = pipeline(source, transform).catch((err: unknown) => transform.destroy(err instanceof Error ? err : new Error(String(err))));
+  yield* transform as AsyncIterable<Buffer>;
+  await feeding;
 }

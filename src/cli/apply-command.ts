@@ -6,6 +6,7 @@ import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progr
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
 import { usageError } from '../errors.js';
 import { jsonReport } from './json-report.js';
+import { pathArgument } from './argv-bytes.js';
 
 export const APPLY_USAGE = `usage: overlaydiff apply LAYER DIR [options]
 
@@ -77,7 +78,11 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
 /** Runs the apply; LAYER `-` reads the blob from stdin. */
 export async function runApply(command: ApplyCommand, signal: AbortSignal, onProgress?: ProgressListener): Promise<ApplyResult> {
   const layer = command.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : command.layer;
-  return apply(layer, command.dir, { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
+  try {
+    return await apply(layer, pathArgument(command.dir), { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
+  } finally {
+    if (command.layer === '-') process.stdin.destroy(); // an open pipe would keep the process alive after an abort
+  }
 }
 
 /** The result for people, or as JSON. */

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
 import { reportStream, reserveStdoutForData } from './report-stream.js';
+import { pathArgument } from './argv-bytes.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 
 export const FLATTEN_USAGE = `usage: overlaydiff flatten LAYER... (-o OUT.tar | --dir DIR) [--json]
@@ -40,13 +41,15 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
   if (toStdout && process.stdout.isTTY) throw new OverlaydiffError('E_USAGE', 'refusing to write a tar to a terminal: use -o FILE or redirect stdout');
   if (toStdout) reserveStdoutForData();
   const layers = positionals.map((layer) => (layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : layer));
-  if (dir !== undefined) createTargetDirectory(dir);
+  // The target's bytes as given (a non-UTF-8 name must not become its U+FFFD twin).
+  const target = dir === undefined ? undefined : pathArgument(dir);
+  if (target !== undefined) createTargetDirectory(target);
   const report = await withProgressLine('flatten', 'entries', !values['no-progress'], (onProgress) =>
     withInterrupts(async (signal): Promise<FlattenReport> => {
       const common = { signal, ...(onProgress === undefined ? {} : { onProgress }) };
       if (output !== undefined) return flattenReport(await flatten({ layers, output: toStdout ? process.stdout : output, ...common }));
       const applied: ApplyResult[] = [];
-      for (const layer of layers) applied.push(await apply(layer, dir!, common));
+      for (const layer of layers) applied.push(await apply(layer, target!, common));
       return { layers: applied };
     }),
   );
@@ -56,7 +59,7 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
 }
 
 // flatten --dir makes DIR when absent (like tar -C would need it made), never its parents.
-function createTargetDirectory(dir: string): void {
+function createTargetDirectory(dir: Buffer): void {
   try {
     mkdirSync(dir);
   } catch (err) {

@@ -10,7 +10,6 @@ import { MergedLowers } from '../lowers/merged-lowers.js';
 import { readTar } from '../tar/reader.js';
 import type { Compression, TarEntry, TarEntryType, XattrNamespace } from '../types.js';
 import { classifyMember, compareOrderKeys, type MemberKind } from './classify-member.js';
-import { EmptyXattrScanner } from './empty-xattr-scan.js';
 
 export type { MemberKind } from './classify-member.js';
 
@@ -136,13 +135,12 @@ export interface BlobInspection {
 /** Streams the layer blob at `path` through the listing and the linter; shared by layer and image inspection. */
 export async function inspectBlob(blob: string | AsyncIterable<Buffer>, how: BlobInspection, onEntry: (entry: InspectEntry) => void): Promise<InspectResult> {
   const hashes = newLayerHashes();
-  const scanner = new EmptyXattrScanner();
   const findings: LintFinding[] = [];
   const linter = how.lint ? new Linter(findings, how.lowers) : undefined;
   let index = 0;
   const stream = typeof blob === 'string' ? createReadStream(blob, how.signal === undefined ? {} : { signal: how.signal }) : blob;
   try {
-    for await (const member of readTar(tap(layerTar(stream, hashes), scanner))) {
+    for await (const member of readTar(layerTar(stream, hashes))) {
       how.signal?.throwIfAborted();
       const { entry } = member;
       const classified = classifyMember(entry);
@@ -163,8 +161,7 @@ export async function inspectBlob(blob: string | AsyncIterable<Buffer>, how: Blo
       };
       onEntry(listed);
       how.onMember?.(entry);
-      linter?.check(listed, classified, scanner.found.get(index) ?? []);
-      scanner.found.delete(index);
+      linter?.check(listed, classified, member.emptyXattrs);
       index++;
     }
   } catch (err) {
@@ -180,13 +177,6 @@ export async function inspectBlob(blob: string | AsyncIterable<Buffer>, how: Blo
     entries: index,
     findings,
   };
-}
-
-async function* tap(source: AsyncIterable<Buffer>, scanner: EmptyXattrScanner): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    scanner.update(chunk);
-    yield chunk;
-  }
 }
 
 function lowerDirectory(dir: string): Buffer {

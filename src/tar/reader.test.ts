@@ -56,6 +56,60 @@ async function readError(data: Buffer): Promise<OverlaydiffError> {
   throw new Error('expected the read to fail');
 }
 
+// A header whose size field says `size` although its type has no data (Go: isHeaderOnlyType).
+function withSizeField(header: Buffer, size: number): Buffer {
+  const block = Buffer.from(header.subarray(0, TAR_BLOCK_SIZE));
+  block.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return block;
+}
+
+describe('readTar framing, as Go archive/tar and Python tarfile', () => {
+  for (const fields of [
+    { type: 'dir' },
+    { type: 'symlink', linkTarget: b('x') },
+    { type: 'hardlink', linkTarget: b('x') },
+    { type: 'fifo' },
+    { type: 'char', devMajor: 1, devMinor: 3 },
+  ] as const) {
+    it(`shows a member hidden in the "data" of a ${fields.type} header with a non-zero size`, async () => {
+      const hidden = archive([[entry({ path: b('etc/passwd'), size: 6n, mode: 0o4755 }), b('pwned\n')]], false);
+      const header = withSizeField(encodeEntryHeaders(entry({ path: b('h'), ...fields })), hidden.length);
+      const read = await readAll(Buffer.concat([header, hidden, endOfArchive()]));
+      expect(read.map((r) => [r.entry.path.toString(), r.entry.type, r.entry.size])).toEqual([
+        ['h', fields.type, 0n],
+        ['etc/passwd', 'file', 6n],
+      ]);
+    });
+  }
+
+  it('treats a NUL-typed name ending in / as a directory, a 0-typed one as a file with data', async () => {
+    const v7dir = Buffer.from(encodeEntryHeaders(entry({ path: b('d/'), type: 'dir' })));
+    v7dir[156] = 0;
+    const read = await readAll(Buffer.concat([withSizeField(v7dir, 0), archive([[entry({ path: b('f/'), size: 2n }), b('ab')]])]));
+    expect(read.map((r) => [r.entry.path.toString(), r.entry.type, r.data.toString()])).toEqual([
+      ['d', 'dir', ''],
+      ['f', 'file', 'ab'],
+    ]);
+  });
+
+  it('reports empty SCHILY.xattr records on their member (POSIX deletes them from the entry)', async () => {
+    // Our encoder refuses empty values; this record is written by hand (28 bytes with its length).
+    const pax = Buffer.concat([b('28 SCHILY.xattr.user.empty=\n'), encodePaxRecords([[b('SCHILY.xattr.user.full'), b('v')]])]);
+    const paxHeader = encodeEntryHeaders(entry({ path: b('PaxHeaders/f'), size: BigInt(pax.length) }));
+    paxHeader[156] = 'x'.charCodeAt(0);
+    const fixed = withSizeField(paxHeader, pax.length);
+    const tar = Buffer.concat([fixed, pax, Buffer.alloc(paddingLength(BigInt(pax.length))), archive([[entry({ path: b('f') })]])]);
+    const members: TarMember[] = [];
+    for await (const m of readTar(chunked(tar))) members.push(m);
+    expect(members.map((m) => m.emptyXattrs)).toEqual([[b('user.empty')]]);
+    expect(members[0]?.entry.xattrs).toEqual([{ name: b('user.full'), value: b('v') }]);
+  });
+});
+
 describe('readTar on archives from our own encoder', () => {
   it('reads every member type with metadata, data and raw xattrs', async () => {
     const binary = Buffer.from([0x01, 0x00, 0xff, 0x0a, 0x80]);

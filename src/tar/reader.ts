@@ -15,6 +15,8 @@ export interface TarReaderLimits {
 /** A member header and its data; `body` yields exactly `entry.size` bytes for a 'file'. */
 export interface TarMember {
   readonly entry: Omit<TarEntry, 'source'>;
+  /** Names of `SCHILY.xattr.*` PAX records with an empty value (deleted from `entry.xattrs`, as POSIX says). */
+  readonly emptyXattrs: readonly Buffer[];
   /** Member data. Consume it before asking for the next member, or it is skipped. */
   readonly body: AsyncIterable<Buffer>;
 }
@@ -41,8 +43,14 @@ const TYPES: Readonly<Record<string, TarEntryType>> = {
  * (unsigned or signed sum, as GNU tar accepts); PAX records `path`, `linkpath`, `size`, `uid`,
  * `gid`, `mtime` (whole seconds, fraction dropped) and `SCHILY.xattr.<name>` (name and value as
  * raw bytes, never decoded) override the ustar fields; GNU 'L'/'K' members give long names. A
- * ustar `prefix` is joined to the name. Paths lose their trailing '/'; a v7 regular file whose
- * name ends in '/' is a directory.
+ * ustar `prefix` is joined to the name. Paths lose their trailing '/'; an old-style regular file
+ * (typeflag NUL) whose name ends in '/' is a directory.
+ *
+ * Framing is Go's archive/tar (what containerd extracts with) and Python's tarfile: only regular
+ * files ('0', NUL, '7') have a data section, of the header's (or PAX) size; links, symlinks,
+ * directories, fifos and devices are header-only, so the block after one is the next header
+ * whatever its size field says. GNU tar instead skips the size of a symlink, fifo or device, and
+ * would not show a member hidden there; containerd would extract it, so this reader shows it.
  *
  * PAX global headers ('g') that carry only `comment` records (as `git archive` writes) are
  * ignored; any other global record is refused, since ignoring it would misread later members
@@ -89,8 +97,9 @@ export async function* readTar(source: AsyncIterable<Buffer>, limits: TarReaderL
         }
       }
       const entry = buildEntry(header, pending);
+      const emptyXattrs = pending.emptyXattrs;
       pending = new PendingMeta();
-      const bodySize = entry.type === 'file' ? entry.size : header.size;
+      const bodySize = entry.type === 'file' ? entry.size : 0n; // header-only types, as Go's isHeaderOnlyType
       let remaining = bodySize;
       const entryName = displayPath(entry.path);
       const body = (async function* (): AsyncGenerator<Buffer> {
@@ -100,7 +109,7 @@ export async function* readTar(source: AsyncIterable<Buffer>, limits: TarReaderL
           yield chunk;
         }
       })();
-      yield { entry, body };
+      yield { entry, body, emptyXattrs };
       if (remaining > 0n) await input.skip(remaining, entryName);
       remaining = 0n;
       await input.skip(BigInt(paddingLength(bodySize)), entryName);
@@ -137,6 +146,7 @@ class PendingMeta {
   gid: number | undefined;
   mtime: bigint | undefined;
   readonly xattrs = new Map<string, Xattr>();
+  readonly emptyXattrs: Buffer[] = [];
 
   applyPax(records: readonly PaxRecord[], context: string): void {
     for (const { key, value } of records) {
@@ -144,7 +154,10 @@ class PendingMeta {
         const name = key.subarray(XATTR_PREFIX.length);
         if (name.length === 0) throw bad(`${context}: PAX record SCHILY.xattr. has no attribute name`);
         // An empty value deletes the key (POSIX pax: "a null value ... shall be treated as deleted").
-        if (value.length === 0) this.xattrs.delete(name.toString('latin1'));
+        if (value.length === 0) {
+          this.xattrs.delete(name.toString('latin1'));
+          this.emptyXattrs.push(Buffer.from(name));
+        }
         else this.xattrs.set(name.toString('latin1'), { name: Buffer.from(name), value: Buffer.from(value) });
         continue;
       }
@@ -211,7 +224,8 @@ function buildEntry(header: Header, meta: PendingMeta): Omit<TarEntry, 'source'>
   if (type === undefined) {
     throw bad(`${context}: member type ${JSON.stringify(header.typeflag)} is not supported (GNU sparse, multi-volume and other extensions)`);
   }
-  if (type === 'file' && header.typeflag !== '7' && path.length > 0 && path[path.length - 1] === 0x2f) type = 'dir';
+  // Go and Python: only the old NUL typeflag with a trailing '/' means a directory.
+  if (header.typeflag === '\0' && path.length > 0 && path[path.length - 1] === 0x2f) type = 'dir';
   path = stripTrailingSlashes(path);
   const isLink = type === 'hardlink' || type === 'symlink';
   if (isLink && linkTarget.length === 0) throw bad(`${context}: a ${type} member has no link target`);

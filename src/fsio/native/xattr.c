@@ -5,56 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
-#include <node_api.h>
-#include <uv.h>
-
-static napi_value throw_errno(napi_env env, int err, const char *syscall) {
-  const char *code = uv_err_name(-err);
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", syscall, strerror(err));
-  napi_value jcode, jmsg, error;
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg);
-  napi_create_error(env, jcode, jmsg, &error);
-  napi_value jsys, jerrno;
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &jsys);
-  napi_set_named_property(env, error, "syscall", jsys);
-  napi_create_int32(env, -err, &jerrno);
-  napi_set_named_property(env, error, "errno", jerrno);
-  napi_throw(env, error);
-  return NULL;
-}
-
-// Copies a Buffer argument into a NUL-terminated C string (paths and names are bytes).
-static char *arg_cstring(napi_env env, napi_value value) {
-  bool is_buffer = false;
-  napi_is_buffer(env, value, &is_buffer);
-  if (!is_buffer) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a Buffer");
-    return NULL;
-  }
-  void *data;
-  size_t len;
-  napi_get_buffer_info(env, value, &data, &len);
-  if (memchr(data, 0, len) != NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "path or name contains a NUL byte");
-    return NULL;
-  }
-  char *s = malloc(len + 1);
-  memcpy(s, data, len);
-  s[len] = 0;
-  return s;
-}
-
-static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < want) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "missing arguments");
-    return false;
-  }
-  return true;
-}
+#include "napi-common.h"
 
 // The value of `name` at `path` (lgetxattr), or with name NULL the raw name list (llistxattr), as a
 // new Buffer. A value too big for the stack buffer is read again into one of the size the kernel
@@ -89,7 +40,7 @@ static napi_value read_xattr_bytes(napi_env env, const char *path, const char *n
 static napi_value xattr_list(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  char *path = arg_cstring(env, argv[0]);
+  char *path = get_bytes(env, argv[0], false, true);
   if (!path) return NULL;
   napi_value result = read_xattr_bytes(env, path, NULL);
   free(path);
@@ -100,9 +51,9 @@ static napi_value xattr_list(napi_env env, napi_callback_info info) {
 static napi_value xattr_get(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   if (!get_args(env, info, 2, argv)) return NULL;
-  char *path = arg_cstring(env, argv[0]);
+  char *path = get_bytes(env, argv[0], false, true);
   if (!path) return NULL;
-  char *name = arg_cstring(env, argv[1]);
+  char *name = get_bytes(env, argv[1], false, true);
   if (!name) { free(path); return NULL; }
   napi_value result = read_xattr_bytes(env, path, name);
   free(path);
@@ -120,9 +71,9 @@ static napi_value xattr_set(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "value must be a Buffer");
     return NULL;
   }
-  char *path = arg_cstring(env, argv[0]);
+  char *path = get_bytes(env, argv[0], false, true);
   if (!path) return NULL;
-  char *name = arg_cstring(env, argv[1]);
+  char *name = get_bytes(env, argv[1], false, true);
   if (!name) { free(path); return NULL; }
   void *value;
   size_t len;
@@ -139,9 +90,9 @@ static napi_value xattr_set(napi_env env, napi_callback_info info) {
 static napi_value xattr_remove(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   if (!get_args(env, info, 2, argv)) return NULL;
-  char *path = arg_cstring(env, argv[0]);
+  char *path = get_bytes(env, argv[0], false, true);
   if (!path) return NULL;
-  char *name = arg_cstring(env, argv[1]);
+  char *name = get_bytes(env, argv[1], false, true);
   if (!name) { free(path); return NULL; }
   int rc = lremovexattr(path, name);
   int err = errno;
