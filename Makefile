@@ -6,13 +6,15 @@ APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd
 REPORTS := .reports
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
+# The in-repo N-API addons (binding.gyp); npm ci builds them, a changed source rebuilds them.
+ADDONS := build/Release/xattr.node build/Release/file_handle.node
 
 .PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
 # read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them);
 # npm packages from the lockfile.
-deps: $(NPM_STAMP) $(UMOCI_ZSTD)
+deps: $(NPM_STAMP) $(UMOCI_ZSTD) $(ADDONS)
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
 	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null \
 	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then \
@@ -23,6 +25,9 @@ $(UMOCI_ZSTD):
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+$(ADDONS): binding.gyp $(wildcard src/fsio/native/*.c) | $(NPM_STAMP)
+	npm run install
 
 build: deps
 	npx tsc -p tsconfig.build.json
