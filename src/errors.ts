@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'E_UNREPRESENTABLE'
   | 'E_ABORTED'
   | 'E_BAD_ARCHIVE'
-  | 'E_UNSAFE_PATH';
+  | 'E_UNSAFE_PATH'
+  /** A broken invariant of the differ itself (e.g. a layer member twice): a bug, never a layer. */
+  | 'E_INTERNAL';
 
 export class OverlaydiffError extends Error {
   readonly code: ErrorCode;
