@@ -20,8 +20,12 @@ export function namespaceOf(mode: Mode): 'trusted' | 'user' {
   return mode === 'trusted' ? 'trusted' : 'user';
 }
 
+// Each script mounts in a mount namespace of its own: a user namespace another test creates
+// meanwhile (unshare -Urm copies the mounts it sees) cannot keep this overlay alive after its
+// umount, which would leave its upperdir "in use" and make an index=on mount of it fail (EBUSY).
 function sh(script: string, env: Record<string, string>, userns: boolean): void {
-  const argv = userns ? ['unshare', '-Urm', 'bash', '-euo', 'pipefail', '-c', script] : ['bash', '-euo', 'pipefail', '-c', script];
+  const bash = ['bash', '-euo', 'pipefail', '-c', script];
+  const argv = userns ? ['unshare', '-Urm', ...bash] : ['unshare', '--mount', '--propagation', 'private', ...bash];
   const r = spawnSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`script failed (${r.status}): ${script}\n${r.stderr}`);
 }
