@@ -2,6 +2,7 @@
 // operation script run through the merged view. Pure: the same (seed, mode) always gives the same text.
 import type { Mode } from '../harness/overlay.js';
 import { Rng } from '../../fixtures/prng.js';
+import { FEATURES } from '../harness/features.js';
 
 /** One generated round-trip case; every script is plain bash, reproducible by hand. */
 export interface FuzzCase {
@@ -26,8 +27,7 @@ export interface FuzzCase {
   readonly withWorkdir: boolean;
 }
 
-/** The feature options of feature cases: everything the upper alone does not describe. */
-export const FEATURES = ['redirect_dir=on', 'metacopy=on', 'index=on'] as const;
+
 
 /** Whole-second mtime every lower entry gets, so copy-ups keep it and the differ must compare content. */
 export const LOWER_MTIME = 1600000000;

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { listTar, type ListedMember } from '../harness/layer.js';
+import { LOWER_OPTIONS } from '../harness/features.js';
 import { Scenario, type Manifest } from '../harness/overlay.js';
 import type { FuzzCase } from './generator.js';
 
@@ -108,7 +109,7 @@ export function classifyCase(c: FuzzCase, options: CaseOptions): Outcome {
         : { kind: 'wrong', report };
     }
     // Lowers that were uppers of feature mounts are merged as the kernel does only with those options.
-    const lowerOptions = features.filter((o) => !o.startsWith('index='));
+    const lowerOptions = features.length === 0 ? [] : LOWER_OPTIONS;
     const problems = manifestDifferences(s.mergedManifest(), s.appliedManifest(diff.layer, c.squash === undefined ? 0 : 1, lowerOptions));
     if (options.checkLayer) problems.push(...layerProblems(listTar(diff.layer)));
     if (problems.length === 0) return { kind: 'correct' };

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, type Mode } from '../harness/overlay.js';
 import { canRun } from '../harness/preflight.js';
-import { FEATURES, generateCase, generateFeatureCase } from './generator.js';
+import { FEATURES } from '../harness/features.js';
+import { generateCase, generateFeatureCase } from './generator.js';
 import { classifyCase, preferRealPython, runCase } from './oracle.js';
 
 /** A seed that once failed, kept as a regression test. */

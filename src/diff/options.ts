@@ -14,6 +14,8 @@ export interface DiffPlan {
   readonly uppers: readonly Buffer[];
   readonly exclude?: ExcludeFilter;
   readonly lowers: readonly Buffer[];
+  /** The mount's workdir, whose `index` the kernel reads with index=on. */
+  readonly workdir?: Buffer;
   readonly dialect: Dialect;
   readonly output: string | Writable;
   readonly compression: Compression;
@@ -46,6 +48,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
     uppers: upperList(options.upper).map((upper) => resolveDirectory('upperdir', upper)),
     ...excludeOption(options.exclude),
     lowers: (options.lowers ?? []).map((lower) => resolveDirectory('lowerdir', lower)),
+    ...workdirOption(options.workdir, options.upper),
     dialect: dialectFor(namespace),
     output,
     compression,
@@ -60,6 +63,12 @@ export function planDiff(options: DiffOptions): DiffPlan {
 function excludeOption(patterns: readonly string[] | undefined): { exclude?: ExcludeFilter } {
   const exclude = createExcludeFilter(patterns ?? []);
   return exclude === undefined ? {} : { exclude };
+}
+
+function workdirOption(workdir: string | undefined, upper: DiffOptions['upper']): { workdir?: Buffer } {
+  if (workdir === undefined) return {};
+  if (Array.isArray(upper) && upper.length > 1) throw new OverlaydiffError('E_USAGE', 'a workdir belongs to one upperdir: it cannot be given when squashing several');
+  return { workdir: resolveDirectory('workdir', workdir) };
 }
 
 function upperList(upper: DiffOptions['upper']): readonly unknown[] {
