@@ -67,9 +67,12 @@ clean:
 
 # Seeded random round trips (native-tests/fuzz): N seeds per namespace from START, recorded regressions
 # first; contained like test-native. `make fuzz N=10000 START=5000`; one seed: FUZZ_ONLY=42 make fuzz.
+# FUZZ=features runs only the feature cases (redirect_dir, metacopy, index over committed lower chains).
 N ?= 150
 START ?= 1
+FUZZ ?= all
+FUZZ_FILES := $(if $(filter features,$(FUZZ)),native-tests/fuzz/features,native-tests/fuzz)
 .PHONY: fuzz
 fuzz: build
 	unshare --mount --propagation private --pid --fork --mount-proc \
-	  env FUZZ_SEEDS=$(N) FUZZ_START=$(START) npx vitest run --project native native-tests/fuzz
+	  env FUZZ_SEEDS=$(N) FUZZ_FEATURE_SEEDS=$(N) FUZZ_START=$(START) npx vitest run --project native $(FUZZ_FILES)

@@ -107,7 +107,7 @@ export function defineFeatureFuzzSuite(part: number, parts: number): void {
       const total = counts.correct + counts.wrong + [...counts.refused.values()].reduce((a, b) => a + b, 0);
       console.log(`feature fuzz part ${part + 1}/${parts}: ${total} cases, ${counts.correct} correct, ${total - counts.correct - counts.wrong} refused, ${counts.wrong} wrong${refused === '' ? '' : `\n  refusals:\n${refused}`}`);
     });
-    const seeds = seedRange('FUZZ_FEATURE_SEEDS', 10).filter((_, i) => i % parts === part);
+    const seeds = seedRange('FUZZ_FEATURE_SEEDS', 24).filter((_, i) => i % parts === part);
     for (let i = 0; i < seeds.length; i += BATCH) {
       const batch = seeds.slice(i, i + BATCH);
       it.runIf(runnable)(`seeds ${batch.join(',').slice(0, 60)}`, () => {
