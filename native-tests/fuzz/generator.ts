@@ -23,6 +23,12 @@ export interface FuzzCase {
    * mount over L_{i+1}.. with the same options, bottom first: a snapshotter's committed chain.
    */
   readonly chain: readonly (string | undefined)[];
+  /**
+   * Run as real root after the chain: a lower prepared bare before the mounts of the lowers below
+   * it can hold a whiteout whose directory no longer merges with anything (e.g. its counterpart
+   * below was renamed away); the kernel lists such a name but fails its lookup, so it is dropped.
+   */
+  readonly fixup: string | undefined;
   /** Whether the differ is told the workdir (`--workdir`), so it can read the index. */
   readonly withWorkdir: boolean;
 }
@@ -293,7 +299,7 @@ export function generateCase(seed: number, mode: Mode): FuzzCase {
   for (let i = 0; i < lowerCount; i++) prepare.push(`find "$L${i}" -exec touch -h -d @${LOWER_MTIME} {} +`);
   const squash = lowerCount >= 2 && rng.chance(0.25) ? [PRELUDE, ...operations(rng, mode, rng.int(3, 12))].join('\n') : undefined;
   const change = [PRELUDE, ...operations(rng, mode, rng.int(8, 30))].join('\n');
-  return { seed, mode, lowerCount, prepare: prepare.join('\n'), squash, change, features: [], chain: [], withWorkdir: false };
+  return { seed, mode, lowerCount, prepare: prepare.join('\n'), squash, change, features: [], chain: [], fixup: undefined, withWorkdir: false };
 }
 
 /**
@@ -315,5 +321,6 @@ export function generateFeatureCase(seed: number): FuzzCase {
   );
   const change = [PRELUDE, ...operations(rng, mode, rng.int(8, 30), true)].join('\n');
   const withWorkdir = rng.chance(0.8);
-  return { seed, mode, lowerCount, prepare: prepare.join('\n'), squash: undefined, change, features: FEATURES, chain, withWorkdir };
+  const fixup = dropUnmergedWhiteouts('trusted', lowerCount);
+  return { seed, mode, lowerCount, prepare: prepare.join('\n'), squash: undefined, change, features: FEATURES, chain, fixup, withWorkdir };
 }

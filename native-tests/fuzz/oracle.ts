@@ -61,6 +61,7 @@ export function describeCase(c: FuzzCase): string {
   c.chain.forEach((script, i) => {
     if (script !== undefined) lines.push(`--- changeAsUpper(${i}) (L${i} as upper over L${i + 1}.., run bottom first) ---`, script);
   });
+  if (c.fixup !== undefined) lines.push('--- fixup after the chain (real root) ---', c.fixup);
   if (c.squash !== undefined) lines.push('--- changeAsUpper(0) (L0 as upper over L1..) ---', c.squash);
   lines.push('--- change (cwd = merged view) ---', c.change);
   return lines.join('\n');
@@ -99,6 +100,7 @@ export function classifyCase(c: FuzzCase, options: CaseOptions): Outcome {
       const script = c.chain[i];
       if (script !== undefined) s.changeAsUpper(i, script, features);
     }
+    if (c.fixup !== undefined) s.prepare(c.fixup);
     if (c.squash !== undefined) s.changeAsUpper(0, c.squash);
     s.change(c.change, features);
     const diff = s.diff(c.withWorkdir ? ['--workdir', s.work] : [], 'layer.tar', c.squash === undefined ? 0 : 1);
