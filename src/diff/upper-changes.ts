@@ -37,7 +37,8 @@ export interface ChangeOptions {
  * above `lowers`, in canonical order. The lowers are consulted only at upper paths (cost grows
  * with the change, not the image), and never below an upper directory that hides them — except
  * with a non-empty index (index=on), whose aliases are found by one walk of the merged lowers:
- * they are merged into the walk in canonical order, each after or instead of nothing it collides with.
+ * they are merged into the walk in canonical order, and one the walk yields itself (inside a
+ * renamed or recreated dir) is left to the walk, so no path comes twice.
  */
 export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLowers, options: ChangeOptions): AsyncGenerator<Change> {
   const { dialect, stats, exclude, signal, index } = options;
