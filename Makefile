@@ -5,7 +5,8 @@ NPM_STAMP := node_modules/.package-lock.json
 APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd zsh fish groff-base \
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user-static
 REPORTS := .reports
-ADDON := build/Release/rooted_at.node
+# The one in-repo N-API addon (binding.gyp); npm ci builds it, a changed source rebuilds it.
+ADDON := build/Release/overlaydiff.node
 # umoci >= 0.5 from Debian testing, for zstd layouts (bookworm's 0.4.7 rejects them); not installed system-wide.
 UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 # containerd >= 2.0 from Debian testing, for the `overlaydiff serve` tests (bookworm's 1.6 has no diff proxy plugins).
@@ -37,7 +38,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 # The N-API addons (npm ci builds them too); rebuilt when their sources change.
 $(ADDON): $(NPM_STAMP) binding.gyp $(wildcard src/fsio/native/*.c src/fsio/native/*.h)
-	npx node-gyp rebuild
+	npm run build:addon
 
 # dist is rebuilt from scratch: whatever tsc wrote before (a deleted module, a source map) must not be packed.
 build: deps
@@ -92,9 +93,12 @@ clean:
 
 # Seeded random round trips (native-tests/fuzz): N seeds per namespace from START, recorded regressions
 # first; contained like test-native. `make fuzz N=10000 START=5000`; one seed: FUZZ_ONLY=42 make fuzz.
+# FUZZ=features runs only the feature cases (redirect_dir, metacopy, index over committed lower chains).
 N ?= 150
 START ?= 1
+FUZZ ?= all
+FUZZ_FILES := $(if $(filter features,$(FUZZ)),native-tests/fuzz/features,native-tests/fuzz)
 .PHONY: fuzz
 fuzz: build
 	unshare --mount --propagation private --pid --fork --mount-proc \
-	  env FUZZ_SEEDS=$(N) FUZZ_START=$(START) npx vitest run --project native native-tests/fuzz
+	  env FUZZ_SEEDS=$(N) FUZZ_FEATURE_SEEDS=$(N) FUZZ_START=$(START) npx vitest run --project native $(FUZZ_FILES)

@@ -1,13 +1,14 @@
 {
   "targets": [
     {
-      "target_name": "xattr",
-      "sources": ["src/fsio/native/xattr.c"],
-      "cflags": ["-Wall", "-Wextra", "-O2"]
-    },
-    {
-      "target_name": "rooted_at",
-      "sources": ["src/fsio/native/rooted-at.c", "src/fsio/native/rooted-at-meta.c"],
+      "target_name": "overlaydiff",
+      "sources": [
+        "src/fsio/native/addon.c",
+        "src/fsio/native/xattr.c",
+        "src/fsio/native/rooted-at.c",
+        "src/fsio/native/rooted-at-meta.c",
+        "src/fsio/native/file-handle.c"
+      ],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'E_ABORTED'
   | 'E_BAD_ARCHIVE'
   | 'E_UNSAFE_PATH'
-  | 'E_PERMISSION';
+  | 'E_PERMISSION'
+  /** A broken invariant of the differ itself (e.g. a layer member twice): a bug, never a layer. */
+  | 'E_INTERNAL';
 
 export class OverlaydiffError extends Error {
   readonly code: ErrorCode;

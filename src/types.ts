@@ -133,6 +133,14 @@ export interface DiffOptions {
   upper: string | readonly string[];
   /** The lowerdirs in overlayfs order, topmost first. Default: none (the upper is the first layer). */
   lowers?: readonly string[];
+  /**
+   * The workdir of the mount the upperdir belongs to. With index=on the kernel keeps copied-up
+   * lower hardlinks in `workdir/index` and shows them at every lower name of the set, so the
+   * index is part of the snapshot: it is read when this is given, and an upperdir that was
+   * mounted with index=on is refused without it. Give it only for a mount with index=on (with
+   * index=off the kernel ignores a leftover index). Default: none.
+   */
+  workdir?: string;
   /** The namespace the mount used for its private xattrs. Default: 'trusted'. */
   xattrNamespace?: XattrNamespace;
   /** A file path (written atomically) or a Writable (not ended on error). */

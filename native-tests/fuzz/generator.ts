@@ -2,6 +2,7 @@
 // operation script run through the merged view. Pure: the same (seed, mode) always gives the same text.
 import type { Mode } from '../harness/overlay.js';
 import { Rng } from '../../fixtures/prng.js';
+import { FEATURES } from '../harness/features.js';
 
 /** One generated round-trip case; every script is plain bash, reproducible by hand. */
 export interface FuzzCase {
@@ -15,7 +16,24 @@ export interface FuzzCase {
   readonly squash: string | undefined;
   /** Operations through the merged view, cwd = the mountpoint (`Scenario.change`). */
   readonly change: string;
+  /** Mount options of every mount of the case (redirect_dir, metacopy, index); empty for plain cases. */
+  readonly features: readonly string[];
+  /**
+   * Feature cases: operations per lower above the bottom (index i), run with L_i as the upper of a
+   * mount over L_{i+1}.. with the same options, bottom first: a snapshotter's committed chain.
+   */
+  readonly chain: readonly (string | undefined)[];
+  /**
+   * Run as real root after the chain: a lower prepared bare before the mounts of the lowers below
+   * it can hold a whiteout whose directory no longer merges with anything (e.g. its counterpart
+   * below was renamed away); the kernel lists such a name but fails its lookup, so it is dropped.
+   */
+  readonly fixup: string | undefined;
+  /** Whether the differ is told the workdir (`--workdir`), so it can read the index. */
+  readonly withWorkdir: boolean;
 }
+
+
 
 /** Whole-second mtime every lower entry gets, so copy-ups keep it and the differ must compare content. */
 export const LOWER_MTIME = 1600000000;
@@ -68,7 +86,7 @@ function content(rng: Rng): string {
 }
 
 /** Lower `i` of `count` (bottom first): files, dirs, links, fifos, xattrs; whiteouts and opaque dirs above the bottom. */
-function lowerScript(rng: Rng, mode: Mode, i: number, count: number): string[] {
+function lowerScript(rng: Rng, mode: Mode, i: number, count: number, features = false): string[] {
   const ns = mode === 'trusted' ? 'trusted' : 'user';
   const stale = ns === 'trusted' ? 'user' : 'trusted';
   const L = `"$L${i}"`;
@@ -84,7 +102,7 @@ function lowerScript(rng: Rng, mode: Mode, i: number, count: number): string[] {
       file: 10,
       dir: 5,
       symlink: 2,
-      hardlink: 2,
+      hardlink: features ? 6 : 2,
       fifo: 1,
       whiteout: hasBelow ? 3 : 0,
       opaque: hasBelow ? 2 : 0,
@@ -167,7 +185,7 @@ done`;
 }
 
 /** `count` operations through a merged view; each guarded, so a failing one changes nothing and the script stays deterministic. */
-function operations(rng: Rng, mode: Mode, count: number): string[] {
+function operations(rng: Rng, mode: Mode, count: number, features = false): string[] {
   const lines: string[] = [];
   for (let k = 0; k < count; k++) {
     const p = path(rng);
@@ -178,19 +196,20 @@ function operations(rng: Rng, mode: Mode, count: number): string[] {
       append: 3,
       truncate: 2,
       sameSize: 3,
-      chmod: 3,
-      chown: mode === 'trusted' ? 2 : 0,
+      chmod: features ? 5 : 3,
+      chown: mode === 'trusted' ? (features ? 3 : 2) : 0,
       touch: 3,
-      setxattr: 3,
+      setxattr: features ? 5 : 3,
+      setcap: features ? 1 : 0,
       removexattr: 2,
       symlink: 2,
       retarget: 1,
-      hardlink: 4,
+      hardlink: features ? 6 : 4,
       mkdir: 3,
       rmdir: 2,
       rm: 5,
       opaque: 2,
-      rename: 4,
+      rename: features ? 6 : 4,
       fifo: 1,
       replace: 3,
     });
@@ -222,6 +241,10 @@ function operations(rng: Rng, mode: Mode, count: number): string[] {
       }
       case 'setxattr':
         cmd = `setfattr -h -n ${rng.pick(XATTR_NAMES)} -v ${rng.pick(XATTR_VALUES)} ${p}`;
+        break;
+      case 'setcap':
+        // A metadata-only copy-up (metacopy) whose xattr must come from the topmost copy.
+        cmd = `[ -f ${p} ] && [ ! -L ${p} ] && setcap cap_net_raw+ep ${p}`;
         break;
       case 'removexattr':
         cmd = `setfattr -h -x ${rng.pick(XATTR_NAMES)} ${p}`;
@@ -276,5 +299,28 @@ export function generateCase(seed: number, mode: Mode): FuzzCase {
   for (let i = 0; i < lowerCount; i++) prepare.push(`find "$L${i}" -exec touch -h -d @${LOWER_MTIME} {} +`);
   const squash = lowerCount >= 2 && rng.chance(0.25) ? [PRELUDE, ...operations(rng, mode, rng.int(3, 12))].join('\n') : undefined;
   const change = [PRELUDE, ...operations(rng, mode, rng.int(8, 30))].join('\n');
-  return { seed, mode, lowerCount, prepare: prepare.join('\n'), squash, change };
+  return { seed, mode, lowerCount, prepare: prepare.join('\n'), squash, change, features: [], chain: [], fixup: undefined, withWorkdir: false };
+}
+
+/**
+ * A feature case for `seed` (trusted namespace): 1–3 lowers with many hardlinks, each lower above
+ * the bottom changed as the upper of a mount with {@link FEATURES} over the lowers below (so lowers
+ * hold redirects, metacopy files, origin/nlink attributes), then 8–30 operations through a mount
+ * with the same options; 1 case in 5 diffs without the workdir.
+ */
+export function generateFeatureCase(seed: number): FuzzCase {
+  const mode: Mode = 'trusted';
+  const rng = new Rng(seed ^ 0x2c1b3c6d);
+  const lowerCount = rng.int(1, 3);
+  const prepare: string[] = [PRELUDE];
+  for (let i = lowerCount - 1; i >= 0; i--) prepare.push(...lowerScript(rng, mode, i, lowerCount, true));
+  prepare.push(dropUnmergedWhiteouts('trusted', lowerCount));
+  for (let i = 0; i < lowerCount; i++) prepare.push(`find "$L${i}" -exec touch -h -d @${LOWER_MTIME} {} +`);
+  const chain = Array.from({ length: lowerCount - 1 }, () =>
+    rng.chance(0.8) ? [PRELUDE, ...operations(rng, mode, rng.int(4, 16), true)].join('\n') : undefined,
+  );
+  const change = [PRELUDE, ...operations(rng, mode, rng.int(8, 30), true)].join('\n');
+  const withWorkdir = rng.chance(0.8);
+  const fixup = dropUnmergedWhiteouts('trusted', lowerCount);
+  return { seed, mode, lowerCount, prepare: prepare.join('\n'), squash: undefined, change, features: FEATURES, chain, fixup, withWorkdir };
 }

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { listTar, type ListedMember } from '../harness/layer.js';
+import { LOWER_OPTIONS } from '../harness/features.js';
 import { Scenario, type Manifest } from '../harness/overlay.js';
 import type { FuzzCase } from './generator.js';
 
@@ -56,6 +57,11 @@ export function layerProblems(members: readonly ListedMember[]): string[] {
 export function describeCase(c: FuzzCase): string {
   const lines = [`seed ${c.seed}, mode ${c.mode}, ${c.lowerCount} lower(s)${c.squash === undefined ? '' : ', L0 squashed (roundTrip(1))'}`];
   lines.push('--- prepare (real root, bare lowers $L0..; L0 topmost) ---', c.prepare);
+  if (c.features.length > 0) lines.push(`features ${c.features.join(',')} on every mount; diff ${c.withWorkdir ? 'with' : 'without'} --workdir`);
+  c.chain.forEach((script, i) => {
+    if (script !== undefined) lines.push(`--- changeAsUpper(${i}) (L${i} as upper over L${i + 1}.., run bottom first) ---`, script);
+  });
+  if (c.fixup !== undefined) lines.push('--- fixup after the chain (real root) ---', c.fixup);
   if (c.squash !== undefined) lines.push('--- changeAsUpper(0) (L0 as upper over L1..) ---', c.squash);
   lines.push('--- change (cwd = merged view) ---', c.change);
   return lines.join('\n');
@@ -66,21 +72,52 @@ export interface CaseOptions {
   readonly checkLayer: boolean;
 }
 
+/** How one case ended: the round trip held, the differ refused (exit 3, E_UNSUPPORTED_OVERLAY), or anything else. */
+export type Outcome =
+  | { readonly kind: 'correct' }
+  | { readonly kind: 'refused'; readonly reason: string; readonly report: string }
+  | { readonly kind: 'wrong'; readonly report: string };
+
 /** Runs `c` in its own scenario dir (always removed) and returns a failure report, or undefined when the round trip holds. */
 export function runCase(c: FuzzCase, options: CaseOptions): string | undefined {
+  const outcome = classifyCase(c, options);
+  return outcome.kind === 'correct' ? undefined : outcome.report;
+}
+
+/** The refusal message with paths and sizes left out, so refusals of one kind count together. */
+export function refusalReason(stderr: string): string {
+  const line = stderr.split('\n').find((l) => l.startsWith('overlaydiff: ')) ?? stderr.trim();
+  return line.replace(/^overlaydiff: /, '').replace(/ \[E_UNSUPPORTED_OVERLAY\]$/, '').replace(/\/tmp\/overlaydiff-native-[^\s:,]*/g, 'PATH').replace(/\d+/g, 'N');
+}
+
+/** Runs `c` in its own scenario dir (always removed) and says how it ended. */
+export function classifyCase(c: FuzzCase, options: CaseOptions): Outcome {
   const s = new Scenario(c.mode, c.lowerCount);
+  const features = [...c.features];
   try {
     s.prepare(c.prepare);
+    for (let i = c.chain.length - 1; i >= 0; i--) {
+      const script = c.chain[i];
+      if (script !== undefined) s.changeAsUpper(i, script, features);
+    }
+    if (c.fixup !== undefined) s.prepare(c.fixup);
     if (c.squash !== undefined) s.changeAsUpper(0, c.squash);
-    s.change(c.change);
-    const diff = s.diff([], 'layer.tar', c.squash === undefined ? 0 : 1);
-    if (diff.code !== 0) return `${describeCase(c)}\n--- overlaydiff exited ${diff.code} ---\n${diff.stderr}`;
-    const problems = manifestDifferences(s.mergedManifest(), s.appliedManifest(diff.layer, c.squash === undefined ? 0 : 1));
+    s.change(c.change, features);
+    const diff = s.diff(c.withWorkdir ? ['--workdir', s.work] : [], 'layer.tar', c.squash === undefined ? 0 : 1);
+    if (diff.code !== 0) {
+      const report = `${describeCase(c)}\n--- overlaydiff exited ${diff.code} ---\n${diff.stderr}`;
+      return diff.stderr.includes('[E_UNSUPPORTED_OVERLAY]')
+        ? { kind: 'refused', reason: refusalReason(diff.stderr), report }
+        : { kind: 'wrong', report };
+    }
+    // Lowers that were uppers of feature mounts are merged as the kernel does only with those options.
+    const lowerOptions = features.length === 0 ? [] : LOWER_OPTIONS;
+    const problems = manifestDifferences(s.mergedManifest(), s.appliedManifest(diff.layer, c.squash === undefined ? 0 : 1, lowerOptions));
     if (options.checkLayer) problems.push(...layerProblems(listTar(diff.layer)));
-    if (problems.length === 0) return undefined;
-    return `${describeCase(c)}\n--- differences (merged view = truth vs applied layer) ---\n${problems.join('\n')}`;
+    if (problems.length === 0) return { kind: 'correct' };
+    return { kind: 'wrong', report: `${describeCase(c)}\n--- differences (merged view = truth vs applied layer) ---\n${problems.join('\n')}` };
   } catch (err) {
-    return `${describeCase(c)}\n--- harness error ---\n${err instanceof Error ? err.message : String(err)}`;
+    return { kind: 'wrong', report: `${describeCase(c)}\n--- harness error ---\n${err instanceof Error ? err.message : String(err)}` };
   } finally {
     s.cleanup();
   }

@@ -1,11 +1,12 @@
 // Defines the random round-trip suite for one mount mode: recorded regressions first, then a seed range in batches.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, type Mode } from '../harness/overlay.js';
 import { canRun } from '../harness/preflight.js';
-import { generateCase } from './generator.js';
-import { preferRealPython, runCase } from './oracle.js';
+import { FEATURES } from '../harness/features.js';
+import { generateCase, generateFeatureCase } from './generator.js';
+import { classifyCase, preferRealPython, runCase } from './oracle.js';
 
 /** A seed that once failed, kept as a regression test. */
 export interface Regression {
@@ -38,10 +39,10 @@ function envInt(name: string, fallback: number): number {
 }
 
 /**
- * Seeds to run per mode: FUZZ_ONLY (comma-separated seeds) if set, else FUZZ_SEEDS seeds
- * (default 150) from FUZZ_START (default 1).
+ * Seeds to run per mode: FUZZ_ONLY (comma-separated seeds) if set, else `countVariable` seeds
+ * (default `fallback`) from FUZZ_START (default 1).
  */
-export function seedRange(): number[] {
+export function seedRange(countVariable = 'FUZZ_SEEDS', fallback = 150): number[] {
   const only = process.env['FUZZ_ONLY'];
   if (only !== undefined && only !== '') {
     return only.split(',').map((s) => {
@@ -51,7 +52,7 @@ export function seedRange(): number[] {
     });
   }
   const start = envInt('FUZZ_START', 1);
-  return Array.from({ length: envInt('FUZZ_SEEDS', 150) }, (_, i) => start + i);
+  return Array.from({ length: envInt(countVariable, fallback) }, (_, i) => start + i);
 }
 
 const BATCH = 25;
@@ -84,6 +85,45 @@ export function defineFuzzSuite(mode: Mode): void {
       const title = `seeds ${batch[0]}..${batch[batch.length - 1]}`;
       // ~1 s a seed; the budget leaves room for a slow machine.
       it.runIf(runnable)(title, () => runSeeds(mode, batch, false), 20_000 * batch.length);
+    }
+  });
+}
+
+/** Refusals a feature case may end in: the differ cannot read state the kernel keeps outside the upper. */
+export const EXPECTED_REFUSALS: readonly RegExp[] = [/mounted with index=on.*pass --workdir/];
+
+/**
+ * Feature cases (redirect_dir, metacopy, index over a committed chain of lowers): a wrong layer or
+ * an unexpected refusal fails its batch; the counts (correct, refused by reason, wrong) are printed
+ * at the end of the file, for the record of a long run. `part`/`parts` split the seeds between
+ * files so vitest runs them on every core.
+ */
+export function defineFeatureFuzzSuite(part: number, parts: number): void {
+  describe(`random round trips with ${FEATURES.join(',')} (part ${part + 1}/${parts})`, () => {
+    const runnable = canRun('trusted');
+    if (runnable) preferRealPython();
+    const counts = { correct: 0, wrong: 0, refused: new Map<string, number>() };
+    afterAll(() => {
+      const refused = [...counts.refused].map(([reason, n]) => `    ${n} × ${reason}`).join('\n');
+      const total = counts.correct + counts.wrong + [...counts.refused.values()].reduce((a, b) => a + b, 0);
+      console.log(`feature fuzz part ${part + 1}/${parts}: ${total} cases, ${counts.correct} correct, ${total - counts.correct - counts.wrong} refused, ${counts.wrong} wrong${refused === '' ? '' : `\n  refusals:\n${refused}`}`);
+    });
+    const seeds = seedRange('FUZZ_FEATURE_SEEDS', 24).filter((_, i) => i % parts === part);
+    for (let i = 0; i < seeds.length; i += BATCH) {
+      const batch = seeds.slice(i, i + BATCH);
+      it.runIf(runnable)(`seeds ${batch.join(',').slice(0, 60)}`, () => {
+        const failures: string[] = [];
+        for (const seed of batch) {
+          const outcome = classifyCase(generateFeatureCase(seed), { checkLayer: true });
+          if (outcome.kind === 'correct') counts.correct++;
+          else if (outcome.kind === 'wrong') counts.wrong++;
+          else counts.refused.set(outcome.reason, (counts.refused.get(outcome.reason) ?? 0) + 1);
+          const expected = outcome.kind === 'refused' && EXPECTED_REFUSALS.some((r) => r.test(outcome.reason));
+          if (outcome.kind !== 'correct' && !expected) failures.push(`seed ${seed}: ${outcome.kind}\n${outcome.report}`);
+        }
+        if (failures.length > 0) console.error(failures.map((f) => `=== FEATURE FUZZ FAILURE ===\n${f}`).join('\n\n'));
+        expect(failures.map((f) => f.split('\n', 1)[0]), failures.join('\n\n')).toEqual([]);
+      }, 30_000 * batch.length);
     }
   });
 }

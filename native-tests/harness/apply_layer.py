@@ -44,6 +44,13 @@ def main(base, layer):
                 remove(target)
     subprocess.run(['tar', '-xpf', layer, '-C', base, '--xattrs', "--xattrs-include=*", '--numeric-owner',
                     '--same-owner', '--exclude=.wh.*'], check=True)
+    # GNU tar leaves the set-group-ID bit a new directory inherits from a set-group-ID parent (one
+    # the layer re-modes after creating the child) on the child; appliers such as containerd set
+    # each directory to its member's exact mode, so do that here.
+    for m in members:
+        target = os.path.join(base, *m.name.encode('utf-8', 'surrogateescape').rstrip(b'/').split(b'/'))
+        if m.isdir() and os.path.isdir(target) and not os.path.islink(target):
+            os.chmod(target, m.mode & 0o7777)
 
 
 if __name__ == '__main__':

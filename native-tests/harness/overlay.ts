@@ -21,8 +21,12 @@ export function namespaceOf(mode: Mode): 'trusted' | 'user' {
   return mode === 'trusted' ? 'trusted' : 'user';
 }
 
+// Each script mounts in a mount namespace of its own: a user namespace another test creates
+// meanwhile (unshare -Urm copies the mounts it sees) cannot keep this overlay alive after its
+// umount, which would leave its upperdir "in use" and make an index=on mount of it fail (EBUSY).
 function sh(script: string, env: Record<string, string>, userns: boolean): void {
-  const argv = userns ? ['unshare', '-Urm', 'bash', '-euo', 'pipefail', '-c', script] : ['bash', '-euo', 'pipefail', '-c', script];
+  const bash = ['bash', '-euo', 'pipefail', '-c', script];
+  const argv = userns ? ['unshare', '-Urm', ...bash] : ['unshare', '--mount', '--propagation', 'private', ...bash];
   const r = spawnSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`script failed (${r.status}): ${script}\n${r.stderr}`);
 }
@@ -77,13 +81,13 @@ export class Scenario {
    * Makes lower `index` the upperdir of a mount over the lowers below it and runs `script` there,
    * so the topmost lowers can be squashed as uppers (build them bottom first).
    */
-  changeAsUpper(index: number, script: string): void {
+  changeAsUpper(index: number, script: string, extraOptions: string[] = []): void {
     const work = join(this.root, `work-L${index}`);
     mkdirSync(work, { recursive: true });
     const below = [...this.lowers.slice(index + 1), ...(index + 1 === this.lowers.length ? [join(this.root, 'empty')] : [])];
     const options = [`lowerdir=${below.join(':')}`, `upperdir=${this.lowers[index]}`, `workdir=${work}`];
     if (this.mode !== 'trusted') options.push('userxattr');
-    sh(this.#mounted(options.join(','), script), this.env, this.mode === 'user');
+    sh(this.#mounted([...options, ...extraOptions].join(','), script), this.env, this.mode === 'user');
   }
 
   /**
@@ -112,15 +116,19 @@ export class Scenario {
     return readManifest(out);
   }
 
-  /** Copies the merged view of the lowers below the squashed ones, applies `layer` with the independent applier, returns its manifest. */
-  appliedManifest(layer: string, squash = 0): Manifest {
+  /**
+   * Copies the merged view of the lowers below the squashed ones, applies `layer` with the
+   * independent applier, returns its manifest. Lowers that were uppers of redirect_dir/metacopy
+   * mounts need those options (`lowerOptions`) to be read as the kernel merges them.
+   */
+  appliedManifest(layer: string, squash = 0, lowerOptions: string[] = []): Manifest {
     const base = join(this.root, 'applied');
     rmSync(base, { recursive: true, force: true });
     mkdirSync(base);
     // A lower-only overlay needs two lowerdirs; an empty bottom one changes nothing.
     const lowers = [...this.lowers.slice(squash), join(this.root, 'empty')];
     const copy = `cp -a "$M"/. ${base}/`;
-    sh(this.#mounted(this.#options(lowers, false, []), copy), this.env, this.mode === 'user');
+    sh(this.#mounted(this.#options(lowers, false, lowerOptions), copy), this.env, this.mode === 'user');
     execFileSync('python3', [join(HARNESS, 'apply_layer.py'), base, layer], { stdio: 'pipe' });
     const out = join(this.root, 'applied.json');
     execFileSync('bash', ['-c', `python3 ${HARNESS}/manifest.py ${base} > ${out}`]);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { dir, file, opaque, socket, symlink, whiteout, xattrList, type EntryOptions } from '../../fixtures/entries.js';
-import { OverlaydiffError } from '../errors.js';
 import { classifyEntry, type ClassifyContext, type ContentCheck } from './classify-entry.js';
 import type { Change, FsEntry } from '../types.js';
 import { dialectFor } from './namespace.js';
@@ -87,17 +86,10 @@ describe('classifyEntry', () => {
     expect(() => classifyEntry(file('d/.wh.foo', 'x'), undefined, trusted)).toThrow(/\.wh\./);
   });
 
-  it('refuses a regular file renamed by redirect without metacopy (nothing resolves it)', () => {
+  it('classifies a regular file with a redirect but no metacopy by its own data (the redirect only tells where the name came from)', () => {
     const e = file('f', 'x', { xattrs: { 'trusted.overlay.redirect': 'v' } });
-    let error: unknown;
-    try {
-      classifyEntry(e, lowerFile, trusted);
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(OverlaydiffError);
-    expect((error as OverlaydiffError).code).toBe('E_UNSUPPORTED_OVERLAY');
-    expect((error as OverlaydiffError).message).toContain('/upper/f');
+    expect(kinds(classifyEntry(e, lowerFile, trusted))).toEqual(['modify']);
+    expect(kinds(classifyEntry(e, undefined, trusted))).toEqual(['add']);
   });
 
   it('accepts a renamed directory and a renamed metacopy file (the walk and the lowers resolve them)', () => {

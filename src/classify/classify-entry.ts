@@ -1,7 +1,6 @@
 // Decides what one upper entry means for the layer, given what the merged lowers hold at its path (pure).
 import { OverlaydiffError, displayPath } from '../errors.js';
 import type { Change, FsEntry } from '../types.js';
-import { assertNoUnsupportedFeature } from './features.js';
 import type { Dialect } from './namespace.js';
 import { dropsXattrs, sameMetadata } from './same-metadata.js';
 import { isWhiteout, isWhiteoutName } from './whiteout.js';
@@ -44,7 +43,6 @@ export function classifyEntry(entry: FsEntry, lower: FsEntry | undefined, ctx: C
     return lower === undefined ? [] : [{ kind: 'delete', path }];
   }
   assertRepresentableName(entry);
-  assertNoUnsupportedFeature(entry, ctx.dialect);
   if (stat.type === 'socket') {
     return lower === undefined ? [] : [{ kind: 'delete', path }];
   }

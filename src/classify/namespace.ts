@@ -3,7 +3,7 @@ import { OverlaydiffError } from '../errors.js';
 import type { Xattr, XattrNamespace } from '../types.js';
 
 /** The private overlay attributes the differ reads. */
-export type OverlayAttr = 'opaque' | 'whiteout' | 'redirect' | 'metacopy' | 'nlink';
+export type OverlayAttr = 'opaque' | 'whiteout' | 'redirect' | 'metacopy' | 'nlink' | 'origin';
 
 export interface Dialect {
   readonly namespace: XattrNamespace;
@@ -21,7 +21,7 @@ export function dialectFor(namespace: XattrNamespace): Dialect {
     throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
   }
   const names = new Map<OverlayAttr, Buffer>();
-  for (const attr of ['opaque', 'whiteout', 'redirect', 'metacopy', 'nlink'] as const) {
+  for (const attr of ['opaque', 'whiteout', 'redirect', 'metacopy', 'nlink', 'origin'] as const) {
     names.set(attr, Buffer.from(`${namespace}.overlay.${attr}`));
   }
   return { namespace, xattr: (attr) => names.get(attr)! };

@@ -16,6 +16,11 @@ describe('parseDiffArgs: where the snapshot comes from', () => {
     expect(parse(['--upper', '/a\\:b']).input).toEqual({ kind: 'paths', upper: '/a:b', lowers: [] });
   });
 
+  it('reads --workdir with the path form only', () => {
+    expect(parse(['--upper', '/u', '--workdir', '/w']).input).toEqual({ kind: 'paths', upper: '/u', lowers: [], workdir: '/w' });
+    expect(() => parse(['--mountpoint', '/m', '--workdir', '/w'])).toThrow('--workdir, --mountpoint: give');
+  });
+
   it('takes --mounts FILE or --mountpoint DIR instead', () => {
     expect(parse(['--mounts', 'm.json']).input).toEqual({ kind: 'mounts', file: 'm.json' });
     expect(parse(['--mountpoint', '/merged']).input).toEqual({ kind: 'mountpoint', dir: '/merged' });
@@ -106,6 +111,14 @@ describe('resolveDiffOptions', () => {
     expect(resolveDiffOptions(parse(['--mounts', file]), { sysfsDir: sysfs })).toMatchObject({
       upper: p('U'), lowers: [p('L0'), p('L1')], xattrNamespace: 'user',
     });
+  });
+
+  it('passes the workdir of an index=on upper mount (its index is part of the snapshot), not of an index=off one', () => {
+    const lower = [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${p('L0')}:${p('L1')}`] }];
+    const on = mountsFile({ upper: [overlay(['index=on'])], lower });
+    expect(resolveDiffOptions(parse(['--mounts', on]), { sysfsDir: sysfs })).toMatchObject({ upper: p('U'), workdir: p('W') });
+    const off = mountsFile({ upper: [overlay(['index=off'])], lower });
+    expect(resolveDiffOptions(parse(['--mounts', off]), { sysfsDir: sysfs })).not.toHaveProperty('workdir');
   });
 
   it('reads a bare Mount array as the upper of a first layer', () => {

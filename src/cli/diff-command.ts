@@ -31,6 +31,8 @@ The snapshot, in one of three ways:
   --upper DIR[:DIR...]      the overlay upperdir; several (topmost first) are squashed into one layer
   --lower DIR[:DIR...]      the lowerdirs, topmost first as in overlayfs lowerdir= (escape ':' as '\\:');
                             omit for a first layer
+  --workdir DIR             the mount's workdir, for an overlay mounted with index=on: its index
+                            holds copied-up hardlinks the upperdir does not show (required then)
   --mounts FILE             containerd mounts as JSON: {"upper": [Mount], "lower": [Mount]}, or just
                             [Mount] for the upper; a Mount is {"type", "source", "options": [...]}.
                             The upper is the snapshot's overlay (or bind) mount, the lower its parent's
@@ -64,7 +66,7 @@ ${NO_PROGRESS_USAGE}  --debug                   print stack traces on errors
 
 /** Where the snapshot comes from: plain paths, a containerd mounts file, or a live mount point. */
 export type DiffInput =
-  | { readonly kind: 'paths'; readonly upper: string | readonly string[]; readonly lowers: readonly string[] }
+  | { readonly kind: 'paths'; readonly upper: string | readonly string[]; readonly lowers: readonly string[]; readonly workdir?: string }
   | { readonly kind: 'mounts'; readonly file: string }
   | { readonly kind: 'mountpoint'; readonly dir: string };
 
@@ -106,6 +108,7 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
   const { values, positionals } = parseCommandArgs(args, {
     upper: { type: 'string' },
     lower: { type: 'string' },
+    workdir: { type: 'string' },
     mounts: { type: 'string' },
     mountpoint: { type: 'string' },
     'xattr-namespace': { type: 'string' },
@@ -166,9 +169,9 @@ function layoutTarget(dir: string | undefined, tag: string | undefined, base: st
   return { dir, tag, base };
 }
 
-function diffInput(values: { upper?: string; lower?: string; mounts?: string; mountpoint?: string }): DiffInput {
+function diffInput(values: { upper?: string; lower?: string; workdir?: string; mounts?: string; mountpoint?: string }): DiffInput {
   const alternatives = (['mounts', 'mountpoint'] as const).filter((name) => values[name] !== undefined);
-  const paths = (['upper', 'lower'] as const).filter((name) => values[name] !== undefined);
+  const paths = (['upper', 'lower', 'workdir'] as const).filter((name) => values[name] !== undefined);
   if (alternatives.length + (paths.length > 0 ? 1 : 0) > 1) {
     const given = [...paths, ...alternatives].map((name) => `--${name}`).join(', ');
     throw usageError(`${given}: give --upper [--lower], --mounts or --mountpoint, not several`);
@@ -182,6 +185,7 @@ function diffInput(values: { upper?: string; lower?: string; mounts?: string; mo
     kind: 'paths',
     upper: uppers.length === 1 ? uppers[0]! : uppers,
     lowers: values.lower === undefined ? [] : splitPathList(values.lower),
+    ...(values.workdir === undefined ? {} : { workdir: nonEmptyValue('--workdir', values.workdir) }),
   };
 }
 
@@ -195,11 +199,12 @@ export function resolveDiffOptions(command: DiffCommand, environment: ResolveEnv
   const sysfs = environment.sysfsDir === undefined ? {} : { sysfsDir: environment.sysfsDir };
   switch (input.kind) {
     case 'paths':
-      return { ...command.options, upper: input.upper, lowers: input.lowers, xattrNamespace: explicit ?? 'trusted' };
+      return { ...command.options, upper: input.upper, lowers: input.lowers, ...(input.workdir === undefined ? {} : { workdir: input.workdir }), xattrNamespace: explicit ?? 'trusted' };
     case 'mounts': {
       const { upper, lower } = readMountsFile(input.file);
       const snapshot = resolveMounts(lower, upper, { ...sysfs, ...(explicit === undefined ? {} : { xattrNamespace: explicit }) });
-      return { ...command.options, upper: snapshot.upper, lowers: snapshot.lowers, xattrNamespace: snapshot.xattrNamespace };
+      const workdir = snapshot.workdir === undefined ? {} : { workdir: snapshot.workdir };
+      return { ...command.options, upper: snapshot.upper, lowers: snapshot.lowers, ...workdir, xattrNamespace: snapshot.xattrNamespace };
     }
     case 'mountpoint': {
       const mountinfo = environment.mountinfoPath === undefined ? {} : { mountinfoPath: environment.mountinfoPath };
@@ -209,7 +214,8 @@ export function resolveDiffOptions(command: DiffCommand, environment: ResolveEnv
           `--xattr-namespace ${explicit} contradicts the overlay at ${input.dir}, which ${snapshot.xattrNamespace === 'user' ? 'has' : 'lacks'} userxattr`,
         );
       }
-      return { ...command.options, upper: snapshot.upperdir, lowers: snapshot.lowers, xattrNamespace: snapshot.xattrNamespace };
+      const workdir = snapshot.features.index && snapshot.workdir !== undefined ? { workdir: snapshot.workdir } : {};
+      return { ...command.options, upper: snapshot.upperdir, lowers: snapshot.lowers, ...workdir, xattrNamespace: snapshot.xattrNamespace };
     }
   }
 }

@@ -31,8 +31,8 @@ export interface DiffMountsOptions extends Omit<DiffOptions, 'upper' | 'lowers'>
  * containerd's `Differ.Compare(ctx, lower, upper)`: `lower` is the parent snapshot's view (none for a
  * first layer), `upper` the snapshot's mounts as the overlay snapshotter returns them (see
  * `resolveMounts` for the accepted shapes). The namespace comes from the upper mount (`userxattr` →
- * user); an explicit `xattrNamespace` must agree. redirect_dir, metacopy and index mounts are
- * passed through: the differ refuses the entries those features leave incomplete.
+ * user); an explicit `xattrNamespace` must agree. With index=on the upper mount's workdir is read
+ * too (its index is part of the snapshot).
  */
 export async function diffMounts(lower: readonly Mount[], upper: readonly Mount[], options: DiffMountsOptions): Promise<LayerDescriptor> {
   const { moduleDefaults, sysfsDir, ...diffOptions } = options;
@@ -41,5 +41,6 @@ export async function diffMounts(lower: readonly Mount[], upper: readonly Mount[
     ...(moduleDefaults === undefined ? {} : { moduleDefaults }),
     ...(sysfsDir === undefined ? {} : { sysfsDir }),
   });
-  return diff({ ...diffOptions, upper: snapshot.upper, lowers: snapshot.lowers, xattrNamespace: snapshot.xattrNamespace });
+  const workdir = snapshot.workdir === undefined ? {} : { workdir: snapshot.workdir };
+  return diff({ ...diffOptions, upper: snapshot.upper, lowers: snapshot.lowers, ...workdir, xattrNamespace: snapshot.xattrNamespace });
 }

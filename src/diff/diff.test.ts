@@ -146,8 +146,32 @@ describe('index=on copy-ups without their lower hardlink set', () => {
     xattr(join(upper, 'h1'), 'user.overlay.nlink', 'U+1');
     await expect(diff({ upper, lowers: [lower], xattrNamespace: 'user', output: join(root, 'o.tar') })).rejects.toMatchObject({
       code: 'E_UNSUPPORTED_OVERLAY',
-      message: expect.stringContaining('h1'),
+      message: expect.stringMatching(/h1: .*index=on.*pass --workdir/),
     });
     expect(readdirSync(root).sort()).toEqual(['lower', 'upper']);
+  });
+
+  it('refuses an upperdir whose root carries overlay.origin (index=on) without the workdir, and reads an empty index with it', async () => {
+    writeFileSync(join(upper, 'f'), 'x');
+    xattr(upper, 'user.overlay.origin', 'fh');
+    const output = join(root, 'o.tar');
+    await expect(diff({ upper, lowers: [lower], xattrNamespace: 'user', output })).rejects.toMatchObject({
+      code: 'E_UNSUPPORTED_OVERLAY',
+      message: expect.stringContaining('pass --workdir'),
+    });
+    mkdirSync(join(root, 'work/index'), { recursive: true });
+    const descriptor = await diff({ upper, lowers: [lower], workdir: join(root, 'work'), xattrNamespace: 'user', output });
+    expect(descriptor.stats.entries).toBe(1);
+    await expect(diff({ upper: [upper, lower], workdir: join(root, 'work'), output })).rejects.toMatchObject({ code: 'E_USAGE' });
+  });
+
+  it('refuses a workdir index entry that is not named by an overlay file handle', async () => {
+    mkdirSync(join(root, 'work/index'), { recursive: true });
+    writeFileSync(join(root, 'work/index/stray'), '');
+    writeFileSync(join(root, 'work/index/#1f'), ''); // the kernel's temporary name: skipped
+    await expect(diff({ upper, workdir: join(root, 'work'), output: join(root, 'o.tar') })).rejects.toMatchObject({
+      code: 'E_UNSUPPORTED_OVERLAY',
+      message: expect.stringContaining('index/stray: not an overlay index entry'),
+    });
   });
 });

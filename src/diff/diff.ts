@@ -9,6 +9,7 @@ import { unmappedOwnerIds } from '../fsio/user-namespace.js';
 import { buildLayer } from '../layer/build-layer.js';
 import { emptyStats } from '../layer/stats.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
+import { WorkdirIndex, assertIndexNotNeeded } from '../lowers/workdir-index.js';
 import { ProgressCounter } from '../progress.js';
 import { writeTar } from '../tar/writer.js';
 import type { DiffOptions, LayerDescriptor } from '../types.js';
@@ -32,9 +33,13 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<LayerDescript
   const stats = emptyStats();
   const overflowIds = unmappedOwnerIds();
   const exclude = plan.exclude;
+  // index=on keeps part of the snapshot in the workdir: read it, or refuse an upper that needs it.
+  const index = plan.workdir === undefined ? undefined : new WorkdirIndex(plan.workdir, plan.dialect);
+  if (index === undefined) assertIndexNotNeeded(plan.uppers[0]!, plan.dialect);
   const changes = upperChanges(plan.uppers, new MergedLowers(plan.lowers, plan.dialect), {
     dialect: plan.dialect,
     stats,
+    ...(index === undefined ? {} : { index }),
     ...(exclude === undefined ? {} : { exclude }),
     ...(plan.signal === undefined ? {} : { signal: plan.signal }),
   });

@@ -17,6 +17,8 @@ export interface DiffPlan {
   readonly uppers: readonly Buffer[];
   readonly exclude?: ExcludeFilter;
   readonly lowers: readonly Buffer[];
+  /** The mount's workdir, whose `index` the kernel reads with index=on. */
+  readonly workdir?: Buffer;
   readonly dialect: Dialect;
   readonly output: string | Writable;
   readonly compression: Compression;
@@ -48,6 +50,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
   return {
     ...resolveSnapshotDirs(options),
     ...excludeOption(options.exclude),
+    ...workdirOption(options.workdir, options.upper),
     dialect: dialectFor(namespace),
     output,
     compression,
@@ -107,6 +110,12 @@ export function snapshotTrees(dirs: Pick<DiffPlan, 'uppers' | 'lowers'>): Guarde
 function excludeOption(patterns: readonly string[] | undefined): { exclude?: ExcludeFilter } {
   const exclude = createExcludeFilter(patterns ?? []);
   return exclude === undefined ? {} : { exclude };
+}
+
+function workdirOption(workdir: string | undefined, upper: DiffOptions['upper']): { workdir?: Buffer } {
+  if (workdir === undefined) return {};
+  if (Array.isArray(upper) && upper.length > 1) throw new OverlaydiffError('E_USAGE', 'a workdir belongs to one upperdir: it cannot be given when squashing several');
+  return { workdir: resolveDirectory('workdir', workdir) };
 }
 
 function upperList(upper: DiffOptions['upper']): readonly unknown[] {

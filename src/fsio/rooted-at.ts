@@ -1,5 +1,5 @@
 // Directory-fd-relative syscalls (openat2, mkdirat, linkat, mknodat, fchownat, ...) from the in-repo N-API addon.
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from './native-addon.js';
 
 /** What `lstatAt` reports; `mode` includes the file type bits. */
 export interface AtStat {
@@ -44,8 +44,10 @@ export interface RootedAt {
   setXattrAt(dirfd: number, name: Buffer, xattrName: Buffer, value: Buffer): void;
 }
 
-// node-gyp puts the addon in build/Release at the package root (two levels above src/fsio or dist/fsio).
-export const rootedAt = createRequire(import.meta.url)('../../build/Release/rooted_at.node') as RootedAt;
+// The package's addon, loaded on first use (importing this module needs no native code).
+export const rootedAt: RootedAt = new Proxy({} as RootedAt, {
+  get: (_, name) => loadNativeAddon<Record<string | symbol, unknown>>()[name],
+});
 
 /** File type bits of `AtStat.mode`. */
 export const S_IFMT = 0o170000;

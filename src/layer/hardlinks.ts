@@ -22,7 +22,8 @@ export class HardlinkTable {
    * recorded). `linksOutside` says which links may lie outside the walked tree.
    */
   linkTargetFor(path: Buffer, stat: FsStat, linksOutside?: LinksOutside): Buffer | undefined {
-    if (stat.nlink < 2n || stat.type === 'dir') return undefined;
+    // An index=on alias shares the index's copy even when no other real link is left (nlink 1).
+    if ((stat.nlink < 2n && linksOutside !== 'index') || stat.type === 'dir') return undefined;
     const key = `${stat.dev}:${stat.ino}`;
     const outside = linksOutside === undefined ? 0n : linksOutside === 'index' ? 1n : undefined;
     const set = this.#sets.get(key);

@@ -6,13 +6,16 @@ import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { pathComponents } from '../fsio/path-components.js';
 import { joinPath, lstatEntry } from '../fsio/tree.js';
 import { getXattr, readXattrs } from '../fsio/xattr.js';
-import type { FsEntry, FsStat } from '../types.js';
+import type { DataSource, FsEntry, FsStat } from '../types.js';
 import { readEntry } from '../walk/read-entry.js';
+import { redirectTarget } from './redirect.js';
 
-/** A visible lower entry: its stat and where it lives. */
+/** A visible lower entry: its stat, where it lives, and which lowerdir holds it. */
 export interface LowerHit {
   readonly stat: FsStat;
   readonly absPath: Buffer;
+  /** Index of the lowerdir holding it (0 = topmost). */
+  readonly layer: number;
 }
 
 /** One lower directory contributing to a merged directory. */
@@ -20,6 +23,8 @@ export interface LayerDir {
   readonly absPath: Buffer;
   /** Marked `opaque=x`: its zero-size files may be xattr whiteouts. */
   readonly xattrWhiteouts: boolean;
+  /** Index of the lowerdir it is in (0 = topmost). */
+  readonly layer: number;
 }
 
 /** A resolved merged directory on the path currently being walked. */
@@ -31,10 +36,13 @@ interface ResolvedDir {
 
 /**
  * The merged view of an ordered lower stack (topmost first), queried by relative path.
- * Resolution follows overlayfs: the topmost lower with the name decides; a whiteout hides every
- * lower below; a directory merges with directories below it until an opaque one or a non-directory.
- * Only the chain of directories on the last looked-up path is cached, so memory stays bounded by
- * the depth of the tree while a depth-first walk still hits the cache for every sibling.
+ * Resolution follows overlayfs (fs/overlayfs/namei.c ovl_lookup): the topmost lower with the name
+ * decides; a whiteout hides every lower below; a directory merges with directories below it until
+ * an opaque one or a non-directory; a directory with `<ns>.overlay.redirect` (a lowerdir that was
+ * the upperdir of a redirect_dir mount) merges, in the lowers below it, with its origin instead of
+ * its own name. A metacopy file's data is found below it the same way. Only the chain of
+ * directories on the last looked-up path is cached, so memory stays bounded by the depth of the
+ * tree while a depth-first walk still hits the cache for every sibling.
  */
 export class MergedLowers {
   readonly #roots: readonly LayerDir[];
@@ -43,7 +51,7 @@ export class MergedLowers {
 
   constructor(lowers: readonly Buffer[], dialect: Dialect) {
     this.#dialect = dialect;
-    this.#roots = lowers.map((absPath) => ({ absPath, xattrWhiteouts: false }));
+    this.#roots = lowers.map((absPath, layer) => ({ absPath, xattrWhiteouts: false, layer }));
   }
 
   /** Where the visible lower entry at `path` is (lstat semantics: a dangling symlink is visible), or undefined. */
@@ -51,35 +59,76 @@ export class MergedLowers {
     const components = pathComponents(path);
     const name = components.pop();
     if (name === undefined) return undefined;
-    const layers = this.#resolveDir(components);
-    for (const layer of layers) {
-      const absPath = joinPath(layer.absPath, name);
-      const stat = this.#lstat(absPath);
-      if (stat === undefined) continue;
-      if (this.#isWhiteoutAt(absPath, stat, layer)) return undefined;
-      return { stat, absPath };
-    }
-    return undefined;
+    const hit = this.#firstIn(this.#resolveDir(components), name);
+    return hit === 'whiteout' ? undefined : hit;
   }
 
-  /** The lowerdir root that holds `absPath`, or undefined. */
-  rootOf(absPath: Buffer): Buffer | undefined {
-    for (const root of this.#roots) {
-      const p = root.absPath;
-      if (absPath.length > p.length && absPath[p.length] === 0x2f && absPath.subarray(0, p.length).equals(p)) return p;
-    }
-    return undefined;
-  }
-
-  /** The visible lower entry at `path`, read in full (xattrs, symlink target), or undefined. */
+  /**
+   * The visible lower entry at `path`, read in full (xattrs, symlink target), or undefined. A
+   * metacopy file (a lowerdir that was the upperdir of a metacopy mount) comes with `data`: the
+   * file below it holding its data.
+   */
   read(path: Buffer): FsEntry | undefined {
     const hit = this.lookup(path);
-    return hit === undefined ? undefined : readEntry(path, hit.absPath);
+    if (hit === undefined) return undefined;
+    const entry = readEntry(path, hit.absPath);
+    if (entry.stat.type !== 'file' || findXattr(entry.xattrs, this.#dialect.xattr('metacopy')) === undefined) return entry;
+    return { ...entry, data: this.metacopyData(entry, path, findXattr(entry.xattrs, this.#dialect.xattr('redirect')), hit.layer) };
   }
 
   /** The lower dirs (topmost first) that merge into the visible directory at `path`; empty when there is none. */
   dirLayers(path: Buffer): readonly LayerDir[] {
     return this.#resolveDir(pathComponents(path));
+  }
+
+  /**
+   * Where the data of metacopy file `entry` lives: below layer `above` (−1 for an upper file), at
+   * `lowerPath` or at its `redirect`, following further metacopy copies down to a regular file
+   * with data, as the kernel does for a chain of metacopy layers. Metadata is not taken from it
+   * (the topmost copy has it). Throws E_UNSUPPORTED_OVERLAY when the chain ends without data.
+   */
+  metacopyData(entry: FsEntry, lowerPath: Buffer, redirect: Buffer | undefined, above: number): DataSource {
+    let path = redirect === undefined ? lowerPath : redirectTarget(lowerPath, redirect);
+    let dirs = this.#parentDirs(path, redirect, above);
+    for (;;) {
+      const name = pathComponents(path).pop();
+      const hit = name === undefined ? undefined : this.#firstIn(dirs, name);
+      const fail = (why: string): never => {
+        throw new OverlaydiffError(
+          'E_UNSUPPORTED_OVERLAY',
+          `${displayPath(entry.absPath)}: metacopy file whose data origin ${displayPath(path)} in the lowers ${why}; ` +
+            'the kernel cannot read its data either (EIO), so no layer can hold it',
+          { path: entry.absPath },
+        );
+      };
+      if (hit === undefined || hit === 'whiteout') return fail('is not visible');
+      if (hit.stat.type !== 'file') return fail('is not a regular file');
+      if (hit.stat.size !== entry.stat.size) return fail(`has ${hit.stat.size} bytes, not ${entry.stat.size}`);
+      if (this.#getXattr(hit.absPath, this.#dialect.xattr('metacopy')) === undefined) return { absPath: hit.absPath, dev: hit.stat.dev, ino: hit.stat.ino };
+      const next = this.#getXattr(hit.absPath, this.#dialect.xattr('redirect'));
+      if (next !== undefined) path = redirectTarget(path, next);
+      dirs = next?.[0] === 0x2f ? this.#parentDirs(path, next, hit.layer) : dirs.filter((d) => d.layer > hit.layer);
+    }
+  }
+
+  // The dirs holding `path`'s parent in the layers below `above`: from the root of each layer for
+  // an absolute redirect (ovl_lookup switches to the root's stack), else the parent's merged stack.
+  #parentDirs(path: Buffer, redirect: Buffer | undefined, above: number): readonly LayerDir[] {
+    const parent = pathComponents(path).slice(0, -1);
+    if (redirect?.[0] === 0x2f) return this.#resolveFrom(parent, above + 1);
+    return this.#resolveDir(parent).filter((d) => d.layer > above);
+  }
+
+  // The first entry named `name` in `dirs`: a hit, 'whiteout', or undefined when none has it.
+  #firstIn(dirs: readonly LayerDir[], name: Buffer): LowerHit | 'whiteout' | undefined {
+    for (const dir of dirs) {
+      const absPath = joinPath(dir.absPath, name);
+      const stat = this.#lstat(absPath);
+      if (stat === undefined) continue;
+      if (this.#isWhiteoutAt(absPath, stat, dir)) return 'whiteout';
+      return { stat, absPath, layer: dir.layer };
+    }
+    return undefined;
   }
 
   // The lower dirs that merge into the directory at `components`, reusing the cached chain prefix.
@@ -98,34 +147,45 @@ export class MergedLowers {
     return layers;
   }
 
-  // Lower dirs named `name` under `parents`, stopping at a whiteout, a non-dir or an opaque dir.
+  // Like #resolveDir, in the lowerdirs from `first` down only (uncached: absolute redirects are rare).
+  #resolveFrom(components: readonly Buffer[], first: number): readonly LayerDir[] {
+    if (first === 0) return this.#resolveDir(components);
+    let layers: readonly LayerDir[] = this.#roots.filter((r) => r.layer >= first);
+    for (const name of components) layers = layers.length === 0 ? [] : this.#mergeDir(layers, name);
+    return layers;
+  }
+
+  // Lower dirs named `name` under `parents`, stopping at a whiteout, a non-dir or an opaque dir;
+  // below a renamed dir, its origin's dirs take the place of its name.
   #mergeDir(parents: readonly LayerDir[], name: Buffer): LayerDir[] {
     const merged: LayerDir[] = [];
-    for (const parent of parents) {
+    for (const [i, parent] of parents.entries()) {
       const absPath = joinPath(parent.absPath, name);
       const stat = this.#lstat(absPath);
       if (stat === undefined) continue;
       if (stat.type !== 'dir' || this.#isWhiteoutAt(absPath, stat, parent)) break;
       const xattrs = this.#readXattrs(absPath);
-      if (findXattr(xattrs, this.#dialect.xattr('redirect')) !== undefined) throw redirectInLowers(absPath);
-      merged.push({ absPath, xattrWhiteouts: hasXattrWhiteouts(xattrs, this.#dialect) });
+      merged.push({ absPath, xattrWhiteouts: hasXattrWhiteouts(xattrs, this.#dialect), layer: parent.layer });
       if (isOpaqueDir(xattrs, this.#dialect)) break;
+      const redirect = findXattr(xattrs, this.#dialect.xattr('redirect'));
+      if (redirect === undefined) continue;
+      // An absolute redirect restarts at the root of the layers below; a bare name is a sibling.
+      if (redirect[0] === 0x2f) return [...merged, ...this.#resolveFrom(pathComponents(redirect), parent.layer + 1)];
+      return [...merged, ...this.#mergeDir(parents.slice(i + 1), redirect)];
     }
     return merged;
   }
 
   #isWhiteoutAt(absPath: Buffer, stat: FsStat, parent: LayerDir): boolean {
     // Read the whiteout xattr only for the candidates the kernel would check.
-    const xattrs =
-      parent.xattrWhiteouts && stat.type === 'file' && stat.size === 0n ? this.#whiteoutXattr(absPath) : [];
-    return isWhiteout(stat, xattrs, this.#dialect, parent.xattrWhiteouts);
+    const name = this.#dialect.xattr('whiteout');
+    const value = parent.xattrWhiteouts && stat.type === 'file' && stat.size === 0n ? this.#getXattr(absPath, name) : undefined;
+    return isWhiteout(stat, value === undefined ? [] : [{ name, value }], this.#dialect, parent.xattrWhiteouts);
   }
 
-  #whiteoutXattr(absPath: Buffer): { name: Buffer; value: Buffer }[] {
-    const name = this.#dialect.xattr('whiteout');
+  #getXattr(absPath: Buffer, name: Buffer): Buffer | undefined {
     try {
-      const value = getXattr(absPath, name);
-      return value === undefined ? [] : [{ name, value }];
+      return getXattr(absPath, name);
     } catch (err) {
       throw ioError('read xattrs of lower entry', absPath, err);
     }
@@ -146,14 +206,4 @@ export class MergedLowers {
       throw ioError('read xattrs of lower entry', absPath, err);
     }
   }
-}
-
-// A lowerdir that was an upper with redirect_dir=on: its renamed dirs' content is elsewhere.
-function redirectInLowers(absPath: Buffer): OverlaydiffError {
-  return new OverlaydiffError(
-    'E_UNSUPPORTED_OVERLAY',
-    `${displayPath(absPath)}: a lowerdir holds a directory renamed with redirect_dir=on (overlay.redirect); ` +
-      `lowers with redirects are not supported yet`,
-    { path: absPath },
-  );
 }

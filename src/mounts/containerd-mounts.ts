@@ -35,6 +35,8 @@ export interface ResolvedSnapshot {
   readonly upperKind: 'overlay' | 'readonly-overlay' | 'bind';
   /** The upper overlay's features (absent for a bind mount). */
   readonly features?: OverlayFeatures;
+  /** The upper overlay's workdir when it has index=on: the kernel's index of copied-up hardlinks is there. */
+  readonly workdir?: string;
 }
 
 export interface ResolveMountsOptions {
@@ -176,6 +178,7 @@ export function resolveMounts(lower: readonly Mount[] | undefined, upper: readon
     xattrNamespace: mountNamespace ?? options.xattrNamespace ?? 'trusted',
     upperKind,
     ...(top.kind === 'overlay' ? { features: top.snapshot.features } : {}),
+    ...(top.kind === 'overlay' && top.snapshot.features.index && top.snapshot.workdir !== undefined ? { workdir: top.snapshot.workdir } : {}),
   };
 }
 

@@ -38,6 +38,7 @@ function codeFor(code: ErrorCode): status {
     case 'E_PERMISSION':
       return status.PERMISSION_DENIED;
     case 'E_IO':
+    case 'E_INTERNAL':
       return status.INTERNAL;
     default:
       return assertNever(code);

@@ -40,7 +40,10 @@ export interface StackEntry {
  * Resolves a renamed directory's origin: the lower dirs that merge at `lowerPath` in the lowers
  * below the stack. Without it, a redirect is refused.
  */
-export type OriginResolver = (lowerPath: Buffer) => readonly LayerDir[];
+export type OriginResolver = (lowerPath: Buffer) => readonly LowerLayerDir[];
+
+/** A lower dir, with the index of the lowerdir it is in (0 = topmost). */
+export type LowerLayerDir = LayerDir & { readonly layer: number };
 
 interface OpenDir {
   readonly path: Buffer;
@@ -68,7 +71,7 @@ export interface WalkOptions {
    * must recreate it (something a dir entry cannot undo, like a removed xattr), so its whole
    * content is walked; undefined otherwise.
    */
-  readonly recreate?: (entry: FsEntry, lowerPath: Buffer) => readonly LayerDir[] | undefined;
+  readonly recreate?: (entry: FsEntry, lowerPath: Buffer) => readonly LowerLayerDir[] | undefined;
   readonly signal?: AbortSignal;
 }
 
@@ -98,21 +101,27 @@ export async function* walkStack(roots: readonly Buffer[], options: WalkOptions)
     const redirect = findXattr(entry.xattrs, dialect.xattr('redirect'));
     let merged: { layers: OpenDir['layers']; hidesBelow: boolean };
     let recreated = false;
-    if (redirect === undefined) {
-      merged = mergeDir(dir, name, entry, layer.index, dialect);
+    const lowerDirs = (at: Buffer): OpenDir['layers'] => {
+      if (origins === undefined) throw unsupportedRedirect(entry, roots.length > 1);
+      return origins(at).map((l) => ({ ...l, index: roots.length + l.layer }));
+    };
+    if (fromLowers(layer.index)) {
+      // Inside a renamed or recreated dir: the lowers merge it (following their own redirects).
+      merged = { layers: lowerDirs(lowerPath), hidesBelow: true };
+    } else if (redirect === undefined) {
+      merged = mergeDir(dir, name, entry, layer.index, dialect, roots.length, () => lowerDirs(lowerPath));
       const lowerLayers = merged.hidesBelow || fromLowers(layer.index) ? undefined : recreate?.(entry, lowerPath);
       if (lowerLayers !== undefined) {
         recreated = true;
-        merged = { layers: [...merged.layers, ...lowerLayers.map((l, i) => ({ ...l, index: roots.length + i }))], hidesBelow: true };
+        merged = { layers: [...merged.layers, ...lowerLayers.map((l) => ({ ...l, index: roots.length + l.layer }))], hidesBelow: true };
       }
     } else {
       // A renamed lower dir: its content is its origin's, wherever the lowers have it; below
       // the stack its own path shows nothing of it, so the merged dir hides whatever is there.
-      if (origins === undefined || roots.length > 1 || fromLowers(layer.index)) throw unsupportedRedirect(entry, roots.length > 1);
+      if (roots.length > 1) throw unsupportedRedirect(entry, true);
       lowerPath = redirectTarget(lowerPath, redirect);
       const own = { absPath: entry.absPath, index: layer.index, xattrWhiteouts: hasXattrWhiteouts(entry.xattrs, dialect) };
-      const originLayers = origins(lowerPath).map((l, i) => ({ ...l, index: roots.length + i }));
-      merged = { layers: [own, ...originLayers], hidesBelow: true };
+      merged = { layers: [own, ...lowerDirs(lowerPath)], hidesBelow: true };
     }
     yield { ...base, lowerPath, hidesBelow: merged.hidesBelow, recreated };
     stack.push(openDir(path, lowerPath, merged.layers));
@@ -129,7 +138,7 @@ function openDir(path: Buffer, lowerPath: Buffer, layers: OpenDir['layers']): Op
 function unsupportedRedirect(entry: FsEntry, squashing: boolean): OverlaydiffError {
   const why = squashing
     ? 'a renamed directory inside squashed uppers is not supported yet'
-    : 'a renamed directory inside a lowerdir (a former upperdir) is not supported yet';
+    : 'the walk was given no lowers to resolve it from';
   return new OverlaydiffError(
     'E_UNSUPPORTED_OVERLAY',
     `${displayPath(entry.absPath)}: overlay.redirect is set (a directory renamed with redirect_dir=on): ${why}`,
@@ -157,12 +166,23 @@ function topmost(dir: OpenDir, name: Buffer): { layer: OpenDir['layers'][number]
   return { layer: dir.layers[0]!, entry: readEntry(path, joinPath(dir.layers[0]!.absPath, name)) };
 }
 
-// The layer dirs under `name`, from the one holding `entry` down, stopping where overlayfs stops.
-function mergeDir(dir: OpenDir, name: Buffer, entry: FsEntry, from: number, dialect: Dialect): { layers: OpenDir['layers']; hidesBelow: boolean } {
+// The layer dirs under `name`, from the upper one holding `entry` down, stopping where overlayfs
+// stops; from the first lower layer (index `firstLower`) on, the lowers' own merge of the dir
+// (`lowerDirs`, which follows their redirects) takes over.
+function mergeDir(
+  dir: OpenDir,
+  name: Buffer,
+  entry: FsEntry,
+  from: number,
+  dialect: Dialect,
+  firstLower: number,
+  lowerDirs: () => OpenDir['layers'],
+): { layers: OpenDir['layers']; hidesBelow: boolean } {
   const layers = [{ absPath: entry.absPath, index: from, xattrWhiteouts: hasXattrWhiteouts(entry.xattrs, dialect) }];
   if (isOpaqueDir(entry.xattrs, dialect)) return { layers, hidesBelow: true };
   for (const parent of dir.layers) {
     if (parent.index <= from) continue;
+    if (parent.index >= firstLower) return { layers: [...layers, ...lowerDirs()], hidesBelow: false };
     const absPath = joinPath(parent.absPath, name);
     const st = stat(absPath);
     if (st === undefined) continue;

@@ -307,7 +307,8 @@ static napi_value dup_fd(napi_env env, napi_callback_info info) {
   return int_value(env, out);
 }
 
-static napi_value init(napi_env env, napi_value exports) {
+// Registered by addon.c: the package has one addon (node-gyp-build loads one per package).
+napi_value rooted_at_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openRoot", NULL, open_root, NULL, NULL, NULL, napi_default, NULL},
     {"openPath", NULL, open_path, NULL, NULL, NULL, napi_default, NULL},
@@ -331,4 +332,3 @@ static napi_value init(napi_env env, napi_value exports) {
   return exports;
 }
 
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

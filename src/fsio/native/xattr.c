@@ -102,7 +102,8 @@ static napi_value xattr_remove(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value init(napi_env env, napi_value exports) {
+// Registered by addon.c: the package has one addon (node-gyp-build loads one per package).
+napi_value xattr_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"list", NULL, xattr_list, NULL, NULL, NULL, napi_default, NULL},
     {"get", NULL, xattr_get, NULL, NULL, NULL, napi_default, NULL},
@@ -113,4 +114,3 @@ static napi_value init(napi_env env, napi_value exports) {
   return exports;
 }
 
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

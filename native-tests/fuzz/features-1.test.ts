@@ -1,0 +1,4 @@
+// Seeded random round trips with redirect_dir, metacopy and index over committed lower chains (part 1 of 2); see ./README.md.
+import { defineFeatureFuzzSuite } from './suite.js';
+
+defineFeatureFuzzSuite(0, 2);
