@@ -13,6 +13,8 @@ export interface Command {
   readonly summary: string;
   /** The text of `overlaydiff NAME --help`; completion and man pages are generated from it. */
   readonly usage: string;
+  /** False for a command without a --json report (serve logs JSON lines instead); its errors still follow the error schema. */
+  readonly jsonReport?: false;
   /** Runs the command with the arguments after its name; resolves to the exit status. */
   readonly run: (args: readonly string[]) => Promise<number>;
 }
@@ -26,7 +28,7 @@ export const COMMANDS: readonly Command[] = [
   { name: 'gc', summary: 'delete unreferenced blobs of an OCI image layout', usage: GC_USAGE, run: runGcCommand },
   { name: 'rm', summary: 'remove a tag from an OCI image layout', usage: RM_USAGE, run: runRmCommand },
   { name: 'fsck', summary: "check an OCI image layout's blobs, references and diffIDs", usage: FSCK_USAGE, run: runFsckCommand },
-  { name: 'serve', summary: "serve containerd 2.x's diff API as its differ", usage: SERVE_USAGE, run: runServeCommand },
+  { name: 'serve', summary: "serve containerd 2.x's diff API as its differ", usage: SERVE_USAGE, run: runServeCommand, jsonReport: false },
 ];
 
 /** The command named `name`, or undefined. */
