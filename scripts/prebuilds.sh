@@ -19,6 +19,11 @@ for target in gyp['targets']:
     for source in target.get('sources', []):
         os.makedirs(os.path.join(sys.argv[1], os.path.dirname(source)), exist_ok=True)
         shutil.copy(source, os.path.join(sys.argv[1], source))
+        # The headers the sources include live beside them.
+        folder = os.path.dirname(source) or '.'
+        for name in os.listdir(folder):
+            if name.endswith('.h'):
+                shutil.copy(os.path.join(folder, name), os.path.join(sys.argv[1], folder, name))
 PY
 
 # arch libc compiler strip

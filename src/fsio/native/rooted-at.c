@@ -5,7 +5,22 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#if __has_include(<linux/openat2.h>)
 #include <linux/openat2.h>
+#else
+// musl's cross toolchain ships no kernel headers: the UAPI of openat2(2), Linux >= 5.6.
+#include <stdint.h>
+struct open_how {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+#define RESOLVE_NO_XDEV 0x01
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#define RESOLVE_IN_ROOT 0x10
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
