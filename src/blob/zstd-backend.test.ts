@@ -27,7 +27,12 @@ describe('selectZstdBackend', () => {
     expect(await roundTrip(backend, data)).toEqual(data);
   });
 
-  it("falls back to node:zlib's zstd when zstd-napi is missing and Node has it", () => {
+  it("prefers node:zlib's zstd where Node has it, even with zstd-napi installed", () => {
+    const zlib = { createZstdCompress: () => Readable.from([]), createZstdDecompress: () => Readable.from([]), constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 } };
+    expect(selectZstdBackend({ loadNapi: () => createRequire(import.meta.url)('zstd-napi'), zlib }).name).toBe('node:zlib');
+  });
+
+  it("uses node:zlib's zstd when zstd-napi is missing and Node has it", () => {
     const made: string[] = [];
     const zlib = {
       createZstdCompress: (o: { params: Record<number, number> }) => (made.push(`compress ${JSON.stringify(o.params)}`), Readable.from([])),

@@ -53,11 +53,21 @@ const requireHere = createRequire(import.meta.url);
 const DEFAULT_SOURCES: ZstdSources = { loadNapi: () => requireHere('zstd-napi'), loadNapiBinding: () => requireHere('zstd-napi/binding.js'), zlib };
 
 /**
- * zstd-napi when it loads (its multi-threaded output is what earlier releases wrote, so blob
- * digests stay the same), else node:zlib's zstd when this Node has it, else an error that says how
- * to get either (thrown). gzip and uncompressed layers never call this.
+ * node:zlib's zstd when this Node has it (>= 22.15: nothing to install), else zstd-napi when it
+ * loads, else an error that says how to get either (thrown). gzip and uncompressed layers never
+ * call this. The diffID never depends on the choice; a zstd blob digest is a function of the
+ * library that made it (Node's bundled libzstd, or the one zstd-napi pins).
  */
 export function selectZstdBackend(sources: ZstdSources): ZstdBackend {
+  if (hasZstd(sources.zlib)) {
+    const z = sources.zlib;
+    return {
+      name: 'node:zlib',
+      compressor: (level) => z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel]: level, [z.constants.ZSTD_c_checksumFlag]: 1 } }),
+      // node:zlib's Transform honours backpressure: piping through it pulls as the consumer reads.
+      decompress: (source) => pipeThrough(source, z.createZstdDecompress()),
+    };
+  }
   let napiError: unknown;
   try {
     const napi = sources.loadNapi() as ZstdNapi;
@@ -69,15 +79,6 @@ export function selectZstdBackend(sources: ZstdSources): ZstdBackend {
     };
   } catch (err) {
     napiError = err;
-  }
-  if (hasZstd(sources.zlib)) {
-    const z = sources.zlib;
-    return {
-      name: 'node:zlib',
-      compressor: (level) => z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel]: level, [z.constants.ZSTD_c_checksumFlag]: 1 } }),
-      // node:zlib's Transform honours backpressure: piping through it pulls as the consumer reads.
-      decompress: (source) => pipeThrough(source, z.createZstdDecompress()),
-    };
   }
   const reason = napiError instanceof Error ? napiError.message.split('\n')[0] : String(napiError);
   throw new Error(
