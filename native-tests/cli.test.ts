@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPO } from './harness/overlay.js';
+import { parseDiffReport } from './harness/diff-report.js';
 
 const CLI = process.env['OVERLAYDIFF_CLI'] ?? join(REPO, 'dist/cli/main.js');
 let root: string;
@@ -25,7 +26,7 @@ describe('overlaydiff diff output', () => {
   it.each([[['-o', '-']], [[]]])('streams the layer to a piped stdout (args %j) and the descriptor to stderr', (extra) => {
     const r = run(['diff', '--upper', join(root, 'upper'), '--json', ...extra]);
     expect(r.status).toBe(0);
-    const descriptor = JSON.parse(r.stderr.toString()) as { diffID: string; size: number };
+    const descriptor = parseDiffReport(r.stderr.toString());
     expect(descriptor.diffID).toBe(`sha256:${createHash('sha256').update(r.stdout).digest('hex')}`);
     expect(r.stdout.length).toBe(descriptor.size);
   });
@@ -66,8 +67,8 @@ describe('overlaydiff diff on bad input', () => {
     mkdirSync(join(root, 'upper/locked'));
     chmodSync(join(root, 'upper/locked'), 0o000);
     chmodSync(root, 0o777);
-    // As root everything is readable: run the differ as nobody to meet a real EACCES (in the user
-    // namespace: nobody cannot see trusted.* and is refused before the walk).
+    // As root everything is readable: run the differ as nobody to meet a real EACCES.
+    // Unprivileged, the trusted namespace is refused up front (E_PERMISSION): use the user namespace.
     const r = run(['diff', '--upper', join(root, 'upper'), '--xattr-namespace', 'user', '-o', join(root, 'o.tar')], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
     expectFailure(r, 1, join(root, 'upper/locked'), 'EACCES');
   });
