@@ -1,6 +1,6 @@
 // Which zstd the package uses: zstd-napi when it loads, node:zlib's on a Node that has it, else a clear error.
 import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { selectZstdBackend } from './zstd.js';
@@ -28,21 +28,21 @@ describe('selectZstdBackend', () => {
   });
 
   it("prefers node:zlib's zstd where Node has it, even with zstd-napi installed", () => {
-    const zlib = { createZstdCompress: () => Readable.from([]), createZstdDecompress: () => Readable.from([]), constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 } };
+    const zlib = { createZstdCompress: () => Readable.from([]), createZstdDecompress: () => new PassThrough(), constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 } };
     expect(selectZstdBackend({ loadNapi: () => createRequire(import.meta.url)('zstd-napi'), zlib }).name).toBe('node:zlib');
   });
 
-  it("uses node:zlib's zstd when zstd-napi is missing and Node has it", () => {
+  it("uses node:zlib's zstd when zstd-napi is missing and Node has it", async () => {
     const made: string[] = [];
     const zlib = {
       createZstdCompress: (o: { params: Record<number, number> }) => (made.push(`compress ${JSON.stringify(o.params)}`), Readable.from([])),
-      createZstdDecompress: () => (made.push('decompress'), Readable.from([])),
+      createZstdDecompress: () => (made.push('decompress'), new PassThrough()),
       constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 },
     };
     const backend = selectZstdBackend({ loadNapi: missing, zlib });
     expect(backend.name).toBe('node:zlib');
     backend.compressor(7);
-    void backend.decompress(Readable.from([])).next();
+    await backend.decompress(Readable.from([])).next();
     expect(made).toEqual(['compress {"100":7,"201":1}', 'decompress']);
   });
 
