@@ -1,5 +1,5 @@
 // Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
-import { isXattrNamespace } from '../classify/namespace.js';
+import { checkXattrNamespace } from '../classify/namespace.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { ProgressCounter, type ProgressListener } from '../progress.js';
@@ -60,8 +60,7 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string |
     }
   }
   const format = options.format ?? 'plain';
-  const namespace = options.xattrNamespace ?? 'trusted';
-  if (!isXattrNamespace(namespace)) throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
+  const namespace = checkXattrNamespace(options.xattrNamespace);
   if (format === 'overlay') assertXattrNamespaceAccess(namespace, 'apply a layer in overlay format');
   const applier = new Applier(dir, {
     format,

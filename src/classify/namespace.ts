@@ -15,11 +15,15 @@ export function isXattrNamespace(value: unknown): value is XattrNamespace {
   return value === 'trusted' || value === 'user';
 }
 
+/** `value` as a namespace, `trusted` when absent; E_USAGE for anything else (a JS caller may pass any string). */
+export function checkXattrNamespace(value: unknown = 'trusted'): XattrNamespace {
+  if (!isXattrNamespace(value)) throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(value)}: use trusted or user`);
+  return value;
+}
+
 /** The dialect for `namespace`; only that namespace's attributes ever mean anything. */
 export function dialectFor(namespace: XattrNamespace): Dialect {
-  if (!isXattrNamespace(namespace)) {
-    throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
-  }
+  checkXattrNamespace(namespace);
   const names = new Map<OverlayAttr, Buffer>();
   for (const attr of ['opaque', 'whiteout', 'redirect', 'metacopy', 'nlink', 'origin'] as const) {
     names.set(attr, Buffer.from(`${namespace}.overlay.${attr}`));

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { dialectFor, isXattrNamespace, type Dialect } from '../classify/namespace.js';
+import { dialectFor, checkXattrNamespace, type Dialect } from '../classify/namespace.js';
 import { COMPRESSIONS, isCompression, mediaTypeFor, resolveCompressionLevel } from '../blob/compress.js';
 import { WRITABLE_MEDIA_TYPES, compressionOfMediaType } from '../blob/media-types.js';
 import { OverlaydiffError, ioError } from '../errors.js';
@@ -32,10 +32,7 @@ export interface DiffPlan {
 
 /** Checks every option, naming the offending path or value; throws OverlaydiffError. */
 export function planDiff(options: DiffOptions): DiffPlan {
-  const namespace = options.xattrNamespace ?? 'trusted';
-  if (!isXattrNamespace(namespace)) {
-    throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
-  }
+  const namespace = checkXattrNamespace(options.xattrNamespace);
   assertXattrNamespaceAccess(namespace, 'diff');
   const { compression, mediaType } = resolveMediaType(options.compression, options.mediaType);
   const output = options.output;

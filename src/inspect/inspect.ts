@@ -3,7 +3,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
-import { dialectFor, isPrivateXattr, isXattrNamespace } from '../classify/namespace.js';
+import { dialectFor, isPrivateXattr, checkXattrNamespace } from '../classify/namespace.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
@@ -106,8 +106,7 @@ export interface InspectResult {
  * Throws E_BAD_ARCHIVE for an unreadable layer, E_NOT_FOUND/E_IO when a file cannot be read.
  */
 export async function inspectLayer(options: InspectOptions, onEntry: (entry: InspectEntry) => void = () => {}): Promise<InspectResult> {
-  const namespace = options.xattrNamespace ?? 'trusted';
-  if (!isXattrNamespace(namespace)) throw new OverlaydiffError('E_USAGE', `invalid xattr namespace ${JSON.stringify(namespace)}: use trusted or user`);
+  const namespace = checkXattrNamespace(options.xattrNamespace);
   if (options.lowers !== undefined && options.lowers.length > 0) assertXattrNamespaceAccess(namespace, 'lint a layer against lowerdirs');
   const lowers = options.lowers === undefined || options.lowers.length === 0 ? undefined : new MergedLowers(options.lowers.map(lowerDirectory), dialectFor(namespace));
   const below: LowerView | undefined =
