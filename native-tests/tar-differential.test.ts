@@ -6,7 +6,7 @@ import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { layerTar, newLayerHashes } from '../src/apply/layer-stream.js';
+import { layerTar, newLayerHashes } from '../src/blob/layer-stream.js';
 import { readTar } from '../src/tar/reader.js';
 import { REPO } from './harness/overlay.js';
 

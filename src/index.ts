@@ -1,11 +1,11 @@
 // Public API of overlaydiff.
 export { diff } from './diff/diff.js';
 export * from './diff/diff-mounts.js';
-export { applyMounts, type ApplyMountsOptions } from './diff/apply-mounts.js';
+export { applyMounts, type ApplyMountsOptions } from './apply/apply-mounts.js';
 export { resolveApplyTarget, type ApplyTarget, type ApplyTargetOptions } from './mounts/apply-target.js';
 export { apply, type ApplyFormat, type ApplyOptions, type ApplyResult } from './apply/apply.js';
 export { flatten, type FlattenOptions, type FlattenResult } from './apply/flatten.js';
-export { verify, type Mismatch, type VerifyOptions } from './apply/verify.js';
+export { verify, type Mismatch, type VerifyOptions } from './verify/verify.js';
 export { OverlaydiffError, displayPath, type ErrorCode } from './errors.js';
 export { MEDIA_TYPE_TAR, MEDIA_TYPE_TAR_GZIP, MEDIA_TYPE_TAR_ZSTD } from './blob/compress.js';
 export { inspectLayer, LINT_RULES, type InspectEntry, type InspectOptions, type InspectResult, type LintFinding, type LintRule, type MemberKind } from './inspect/inspect.js';

@@ -42,6 +42,18 @@ export interface FsEntry {
   readonly data?: DataSource;
 }
 
+/** One layer's directory contributing to a merged directory (an upperdir's or a lowerdir's). */
+export interface LayerDir {
+  readonly absPath: Buffer;
+  /** Marked `<ns>.overlay.opaque=x`: its zero-size files may be xattr whiteouts. */
+  readonly xattrWhiteouts: boolean;
+}
+
+/** A lowerdir's directory, with the index of the lowerdir holding it (0 = topmost). */
+export interface LowerLayerDir extends LayerDir {
+  readonly layer: number;
+}
+
 /** A regular file holding data, identified so a replaced file is detected when it is read. */
 export interface DataSource {
   readonly absPath: Buffer;

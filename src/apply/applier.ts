@@ -3,7 +3,7 @@ import { closeSync, writeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
 import { isDirStat, rootedAt, type AtStat } from '../fsio/rooted-at.js';
 import type { TarEntry, XattrNamespace } from '../types.js';
-import { componentsKey, memberComponents, parseMemberPath } from './member-path.js';
+import { componentsKey, memberComponents, parseMemberPath } from '../layer/member-path.js';
 import { EntryMetadata, atLocation } from './entry-metadata.js';
 import { RootedTree } from './rooted-tree.js';
 

@@ -6,7 +6,7 @@ import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { readTar } from '../tar/reader.js';
 import type { Compression, XattrNamespace } from '../types.js';
 import { Applier, type ApplyCounts, type ApplyFormat } from './applier.js';
-import { layerTar, newLayerHashes, openLayer } from './layer-stream.js';
+import { layerTar, newLayerHashes, openLayer } from '../blob/layer-stream.js';
 
 export type { ApplyFormat } from './applier.js';
 

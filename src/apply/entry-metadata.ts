@@ -4,7 +4,7 @@ import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js'
 import { rootedAt, S_IFMT } from '../fsio/rooted-at.js';
 import type { TarEntry } from '../types.js';
 import type { ApplyCounts } from './applier.js';
-import { hasPrefix } from './member-path.js';
+import { hasPrefix } from '../layer/member-path.js';
 
 const PRIVATE_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.'].map((p) => Buffer.from(p));
 const SECURITY_CAPABILITY = Buffer.from('security.capability');

@@ -12,8 +12,8 @@ import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { readTar } from '../tar/reader.js';
 import { writeTar } from '../tar/writer.js';
 import type { DataSource } from '../types.js';
-import { FlatTree, type LayerMember } from './flat-tree.js';
-import { layerTar, newLayerHashes, openLayer } from './layer-stream.js';
+import { FlatTree, type LayerMember } from '../layer/flat-tree.js';
+import { layerTar, newLayerHashes, openLayer } from '../blob/layer-stream.js';
 
 export interface FlattenOptions {
   /** Layer blobs (tar, tar+gzip or tar+zstd; paths, or a blob's bytes), bottom layer first. */

@@ -2,7 +2,7 @@
 import { closeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
 import { isDirStat, isSymlinkStat, rootedAt } from '../fsio/rooted-at.js';
-import { MAX_RESOLVED_BYTES, MAX_SYMLINKS } from './member-path.js';
+import { MAX_RESOLVED_BYTES, MAX_SYMLINKS } from '../layer/member-path.js';
 
 const SLASH = 0x2f;
 const DOT = Buffer.from('.');

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
+import { layerTar, newLayerHashes } from './layer-stream.js';
 import { OverlaydiffError } from '../errors.js';
 import { DigestTap } from './digest.js';
 import { MEDIA_TYPE_TAR, createCompressor, isCompression, mediaTypeFor, resolveCompressionLevel } from './compress.js';

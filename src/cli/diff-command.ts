@@ -5,7 +5,7 @@ import { withInterrupts } from './interrupt.js';
 import { reportStream, reserveStdoutForData } from './report-stream.js';
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { verify, type Mismatch } from '../apply/verify.js';
+import { verify, type Mismatch } from '../verify/verify.js';
 import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { diff } from '../diff/diff.js';
 import { ioError, OverlaydiffError, usageError } from '../errors.js';

@@ -1,6 +1,6 @@
 // `overlaydiff verify`: a layer + lowers + the snapshot's merged view → mismatches, exit 1 on any.
 import { helpRequested, parseCommandArgs } from './command-args.js';
-import { verify } from '../apply/verify.js';
+import { verify } from '../verify/verify.js';
 import { OverlaydiffError } from '../errors.js';
 import { jsonReport } from './json-report.js';
 import { splitPathList } from './path-list.js';

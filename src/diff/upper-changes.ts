@@ -9,9 +9,9 @@ import { findXattr } from '../classify/namespace.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import { withMetacopyData } from '../lowers/metacopy.js';
 import { indexAliases, indexedEntry } from '../lowers/index-aliases.js';
-import type { LayerDir, MergedLowers } from '../lowers/merged-lowers.js';
+import type { MergedLowers } from '../lowers/merged-lowers.js';
 import { indexNeedsWorkdir, type WorkdirIndex } from '../lowers/workdir-index.js';
-import type { Change, DiffStats, FsEntry } from '../types.js';
+import type { Change, DiffStats, FsEntry, LowerLayerDir } from '../types.js';
 import type { ExcludeFilter } from '../walk/exclude.js';
 import { walkStack } from '../walk/stack-walk.js';
 
@@ -59,7 +59,7 @@ export async function* upperChanges(uppers: readonly Buffer[], lowers: MergedLow
     while (ancestors.length > 0 && !isAncestorOf(ancestors[ancestors.length - 1]!.path, path)) ancestors.pop();
     return ancestors[ancestors.length - 1]?.hidesLowers ?? false;
   };
-  const recreate = (entry: FsEntry, lowerPath: Buffer): readonly LayerDir[] | undefined => {
+  const recreate = (entry: FsEntry, lowerPath: Buffer): readonly LowerLayerDir[] | undefined => {
     if (hiddenAt(entry.path)) return undefined;
     const lower = lowers.read(lowerPath);
     return lower?.stat.type === 'dir' && dropsXattrs(entry, lower) ? lowers.dirLayers(lowerPath) : undefined;

@@ -1,5 +1,5 @@
 // Inspects every layer of a tagged image in an OCI image layout, each linted against the layers below it.
-import { FlatTree, type LayerMember } from '../apply/flat-tree.js';
+import { FlatTree, type LayerMember } from '../layer/flat-tree.js';
 import { blobPath } from '../store/layout-fs.js';
 import { readTaggedImage } from '../store/read-image.js';
 import { DEFAULT_TAG } from '../store/ref-name.js';

@@ -2,7 +2,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
+import { layerTar, newLayerHashes } from '../blob/layer-stream.js';
 import { dialectFor, isPrivateXattr, checkXattrNamespace } from '../classify/namespace.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';

@@ -6,8 +6,8 @@ import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { pathComponents } from '../fsio/path-components.js';
 import { joinPath, lstatEntry } from '../fsio/tree.js';
 import { getXattr, readXattrs } from '../fsio/xattr.js';
-import type { DataSource, FsEntry, FsStat } from '../types.js';
-import { readEntry } from '../walk/read-entry.js';
+import type { DataSource, FsEntry, FsStat, LowerLayerDir } from '../types.js';
+import { readEntry } from '../fsio/read-entry.js';
 import { redirectTarget } from './redirect.js';
 
 /** A visible lower entry: its stat, where it lives, and which lowerdir holds it. */
@@ -18,20 +18,11 @@ export interface LowerHit {
   readonly layer: number;
 }
 
-/** One lower directory contributing to a merged directory. */
-export interface LayerDir {
-  readonly absPath: Buffer;
-  /** Marked `opaque=x`: its zero-size files may be xattr whiteouts. */
-  readonly xattrWhiteouts: boolean;
-  /** Index of the lowerdir it is in (0 = topmost). */
-  readonly layer: number;
-}
-
 /** A resolved merged directory on the path currently being walked. */
 interface ResolvedDir {
   readonly name: Buffer;
   /** Contributing lower dirs, topmost first; empty when the path is not a visible directory. */
-  readonly layers: readonly LayerDir[];
+  readonly layers: readonly LowerLayerDir[];
 }
 
 /**
@@ -45,7 +36,7 @@ interface ResolvedDir {
  * tree while a depth-first walk still hits the cache for every sibling.
  */
 export class MergedLowers {
-  readonly #roots: readonly LayerDir[];
+  readonly #roots: readonly LowerLayerDir[];
   readonly #dialect: Dialect;
   #chain: ResolvedDir[] = [];
 
@@ -77,7 +68,7 @@ export class MergedLowers {
   }
 
   /** The lower dirs (topmost first) that merge into the visible directory at `path`; empty when there is none. */
-  dirLayers(path: Buffer): readonly LayerDir[] {
+  dirLayers(path: Buffer): readonly LowerLayerDir[] {
     return this.#resolveDir(pathComponents(path));
   }
 
@@ -113,14 +104,14 @@ export class MergedLowers {
 
   // The dirs holding `path`'s parent in the layers below `above`: from the root of each layer for
   // an absolute redirect (ovl_lookup switches to the root's stack), else the parent's merged stack.
-  #parentDirs(path: Buffer, redirect: Buffer | undefined, above: number): readonly LayerDir[] {
+  #parentDirs(path: Buffer, redirect: Buffer | undefined, above: number): readonly LowerLayerDir[] {
     const parent = pathComponents(path).slice(0, -1);
     if (redirect?.[0] === 0x2f) return this.#resolveFrom(parent, above + 1);
     return this.#resolveDir(parent).filter((d) => d.layer > above);
   }
 
   // The first entry named `name` in `dirs`: a hit, 'whiteout', or undefined when none has it.
-  #firstIn(dirs: readonly LayerDir[], name: Buffer): LowerHit | 'whiteout' | undefined {
+  #firstIn(dirs: readonly LowerLayerDir[], name: Buffer): LowerHit | 'whiteout' | undefined {
     for (const dir of dirs) {
       const absPath = joinPath(dir.absPath, name);
       const stat = this.#lstat(absPath);
@@ -132,7 +123,7 @@ export class MergedLowers {
   }
 
   // The lower dirs that merge into the directory at `components`, reusing the cached chain prefix.
-  #resolveDir(components: readonly Buffer[]): readonly LayerDir[] {
+  #resolveDir(components: readonly Buffer[]): readonly LowerLayerDir[] {
     let depth = 0;
     while (depth < components.length && depth < this.#chain.length && this.#chain[depth]!.name.equals(components[depth]!)) {
       depth++;
@@ -148,17 +139,17 @@ export class MergedLowers {
   }
 
   // Like #resolveDir, in the lowerdirs from `first` down only (uncached: absolute redirects are rare).
-  #resolveFrom(components: readonly Buffer[], first: number): readonly LayerDir[] {
+  #resolveFrom(components: readonly Buffer[], first: number): readonly LowerLayerDir[] {
     if (first === 0) return this.#resolveDir(components);
-    let layers: readonly LayerDir[] = this.#roots.filter((r) => r.layer >= first);
+    let layers: readonly LowerLayerDir[] = this.#roots.filter((r) => r.layer >= first);
     for (const name of components) layers = layers.length === 0 ? [] : this.#mergeDir(layers, name);
     return layers;
   }
 
   // Lower dirs named `name` under `parents`, stopping at a whiteout, a non-dir or an opaque dir;
   // below a renamed dir, its origin's dirs take the place of its name.
-  #mergeDir(parents: readonly LayerDir[], name: Buffer): LayerDir[] {
-    const merged: LayerDir[] = [];
+  #mergeDir(parents: readonly LowerLayerDir[], name: Buffer): LowerLayerDir[] {
+    const merged: LowerLayerDir[] = [];
     for (const [i, parent] of parents.entries()) {
       const absPath = joinPath(parent.absPath, name);
       const stat = this.#lstat(absPath);
@@ -176,7 +167,7 @@ export class MergedLowers {
     return merged;
   }
 
-  #isWhiteoutAt(absPath: Buffer, stat: FsStat, parent: LayerDir): boolean {
+  #isWhiteoutAt(absPath: Buffer, stat: FsStat, parent: LowerLayerDir): boolean {
     // Read the whiteout xattr only for the candidates the kernel would check.
     const name = this.#dialect.xattr('whiteout');
     const value = parent.xattrWhiteouts && stat.type === 'file' && stat.size === 0n ? this.#getXattr(absPath, name) : undefined;

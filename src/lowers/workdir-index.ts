@@ -6,7 +6,7 @@ import { fileHandle } from '../fsio/file-handle.js';
 import { joinPath, listSorted, lstatEntry } from '../fsio/tree.js';
 import type { FsEntry, FsStat } from '../types.js';
 import { getXattr } from '../fsio/xattr.js';
-import { readEntry } from '../walk/read-entry.js';
+import { readEntry } from '../fsio/read-entry.js';
 
 const INDEX_DIR = Buffer.from('index');
 /** `struct ovl_fb` (fs/overlayfs/overlayfs.h): version, magic 0xfb, len, flags, type, uuid[16], then the fid. */

@@ -2,7 +2,7 @@
 import { status } from '@grpc/grpc-js';
 import { MEDIA_TYPE_TAR } from '../blob/compress.js';
 import { isApplicableMediaType, isEncryptedMediaType } from '../blob/media-types.js';
-import { applyMounts } from '../diff/apply-mounts.js';
+import { applyMounts } from '../apply/apply-mounts.js';
 import { OverlaydiffError } from '../errors.js';
 import { resolveApplyTarget, type ApplyTarget } from '../mounts/apply-target.js';
 import type { CallContext } from './call-context.js';

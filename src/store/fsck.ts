@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { layerTar, newLayerHashes } from '../apply/layer-stream.js';
+import { layerTar, newLayerHashes } from '../blob/layer-stream.js';
 import { errnoCode, ioError } from '../errors.js';
 import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { IMAGE_LAYOUT_VERSION, isImageConfig, isManifest, isManifestMediaType, refNameOf, type OciDescriptor } from './oci-types.js';

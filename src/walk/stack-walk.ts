@@ -5,16 +5,9 @@ import { isWhiteout } from '../classify/whiteout.js';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { redirectTarget } from '../lowers/redirect.js';
 import { joinPath, listSorted, lstatEntry } from '../fsio/tree.js';
-import type { FsEntry } from '../types.js';
+import type { FsEntry, LayerDir, LowerLayerDir } from '../types.js';
 import type { ExcludeFilter } from './exclude.js';
-import { readEntry } from './read-entry.js';
-
-/** One layer's directory contributing to a merged directory. */
-export interface LayerDir {
-  readonly absPath: Buffer;
-  /** Marked `<ns>.overlay.opaque=x`: its zero-size files may be xattr whiteouts. */
-  readonly xattrWhiteouts: boolean;
-}
+import { readEntry } from '../fsio/read-entry.js';
 
 export interface StackEntry {
   /** The entry of the topmost layer that has this name (a whiteout included). */
@@ -41,9 +34,6 @@ export interface StackEntry {
  * below the stack. Without it, a redirect is refused.
  */
 export type OriginResolver = (lowerPath: Buffer) => readonly LowerLayerDir[];
-
-/** A lower dir, with the index of the lowerdir it is in (0 = topmost). */
-export type LowerLayerDir = LayerDir & { readonly layer: number };
 
 interface OpenDir {
   readonly path: Buffer;

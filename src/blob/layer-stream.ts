@@ -2,7 +2,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { decompressZstd } from '../blob/zstd.js';
+import { decompressZstd } from './zstd.js';
 import { createReadStream, openSync } from 'node:fs';
 import { OverlaydiffError, ioError } from '../errors.js';
 import type { Compression } from '../types.js';

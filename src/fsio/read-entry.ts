@@ -1,7 +1,7 @@
 // Reads one tree entry: lstat, symlink target and xattrs, never following a symlink.
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
-import { lstatEntry, readLinkBytes } from '../fsio/tree.js';
-import { readXattrs } from '../fsio/xattr.js';
+import { lstatEntry, readLinkBytes } from './tree.js';
+import { readXattrs } from './xattr.js';
 import type { FsEntry } from '../types.js';
 
 /**

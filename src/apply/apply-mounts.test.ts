@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KCONFIG_DEFAULTS } from '../mounts/module-defaults.js';
 import { applyMounts } from './apply-mounts.js';
-import { diff } from './diff.js';
+import { diff } from '../diff/diff.js';
 
 let root: string;
 beforeEach(() => {

@@ -11,8 +11,8 @@ import { MergedLowers } from '../lowers/merged-lowers.js';
 import { readTar } from '../tar/reader.js';
 import type { DataSource, TarEntry, XattrNamespace } from '../types.js';
 import { displayPath, ioError } from '../errors.js';
-import { FlatTree, type LayerMember } from './flat-tree.js';
-import { layerTar, newLayerHashes, openLayer } from './layer-stream.js';
+import { FlatTree, type LayerMember } from '../layer/flat-tree.js';
+import { layerTar, newLayerHashes, openLayer } from '../blob/layer-stream.js';
 
 export interface VerifyOptions {
   /** The layer blob (tar or tar+gzip). */

@@ -1,7 +1,7 @@
 // applyMounts: applies a layer to a snapshot given as containerd mounts, like containerd's Applier.Apply.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
+import { apply, type ApplyOptions, type ApplyResult } from './apply.js';
 import { ioError } from '../errors.js';
 import { resolveApplyTarget } from '../mounts/apply-target.js';
 import type { OverlayModuleDefaults } from '../mounts/module-defaults.js';
