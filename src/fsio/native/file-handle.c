@@ -6,49 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <node_api.h>
-#include <uv.h>
+#include "napi-common.h"
 
 #ifndef AT_HANDLE_FID
 #define AT_HANDLE_FID 0x200
 #endif
 
-static void throw_errno(napi_env env, int err, const char *syscall) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", syscall, strerror(err));
-  napi_value code, text, error;
-  napi_create_string_utf8(env, uv_err_name(-err), NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
-  napi_create_error(env, code, text, &error);
-  napi_throw(env, error);
-}
-
 // handle(path: Buffer): Buffer -- 4 bytes handle_type (little endian int32), then f_handle.
 // Never follows a symlink. AT_HANDLE_FID asks for the same encoding overlayfs stores
 // (exportfs_encode_fid); kernels before 6.5 reject the flag, then the plain handle is taken.
 static napi_value file_handle(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool is_buffer = false;
-  if (argc >= 1) napi_is_buffer(env, argv[0], &is_buffer);
-  if (!is_buffer) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a Buffer path");
-    return NULL;
-  }
-  void *data;
-  size_t len;
-  napi_get_buffer_info(env, argv[0], &data, &len);
-  if (memchr(data, 0, len) != NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "path contains a NUL byte");
-    return NULL;
-  }
-  char *path = malloc(len + 1);
-  if (!path) { throw_errno(env, ENOMEM, "malloc"); return NULL; }
-  memcpy(path, data, len);
-  path[len] = 0;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  char *path = get_bytes(env, argv[0], false, false);
+  if (!path) return NULL;
   struct file_handle *fh = malloc(sizeof *fh + MAX_HANDLE_SZ);
-  if (!fh) { free(path); throw_errno(env, ENOMEM, "malloc"); return NULL; }
+  if (!fh) { free(path); return throw_errno(env, ENOMEM, "malloc"); }
   int mount_id;
   fh->handle_bytes = MAX_HANDLE_SZ;
   int rc = name_to_handle_at(AT_FDCWD, path, fh, &mount_id, AT_HANDLE_FID);
@@ -75,7 +48,7 @@ static napi_value file_handle(napi_env env, napi_callback_info info) {
 // Registered by addon.c: the package has one addon (node-gyp-build loads one per package).
 napi_value file_handle_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"handle", NULL, file_handle, NULL, NULL, NULL, napi_default, NULL},
+    NAPI_METHOD("handle", file_handle),
   };
   napi_define_properties(env, exports, 1, props);
   return exports;

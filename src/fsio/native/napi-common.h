@@ -24,6 +24,9 @@ static inline napi_value throw_errno(napi_env env, int err, const char *syscall)
   return NULL;
 }
 
+// A property descriptor exporting `fn` under `name`.
+#define NAPI_METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+
 static inline bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -34,18 +37,38 @@ static inline bool get_args(napi_env env, napi_callback_info info, size_t want, 
   return true;
 }
 
-// A Buffer argument as a NUL-terminated copy; NULL (with a pending exception) on a bad argument.
-// `component`: the bytes must be one name ("" allowed only with allow_empty): no '/', not . or ..
-static inline char *get_bytes(napi_env env, napi_value value, bool component, bool allow_empty) {
+static inline bool get_int(napi_env env, napi_value value, int32_t *out) {
+  if (napi_get_value_int32(env, value, out) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected an integer");
+    return false;
+  }
+  return true;
+}
+
+static inline napi_value int_value(napi_env env, int32_t v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+// A Buffer argument's bytes, in place; false (with a pending TypeError) when it is not a Buffer.
+static inline bool get_buffer(napi_env env, napi_value value, void **data, size_t *len) {
   bool is_buffer = false;
   napi_is_buffer(env, value, &is_buffer);
   if (!is_buffer) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a Buffer");
-    return NULL;
+    return false;
   }
+  napi_get_buffer_info(env, value, data, len);
+  return true;
+}
+
+// A Buffer argument as a NUL-terminated copy; NULL (with a pending exception) on a bad argument.
+// `component`: the bytes must be one name ("" allowed only with allow_empty): no '/', not . or ..
+static inline char *get_bytes(napi_env env, napi_value value, bool component, bool allow_empty) {
   void *data;
   size_t len;
-  napi_get_buffer_info(env, value, &data, &len);
+  if (!get_buffer(env, value, &data, &len)) return NULL;
   if (memchr(data, 0, len) != NULL) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "a path or name contains a NUL byte");
     return NULL;
@@ -65,6 +88,14 @@ static inline char *get_bytes(napi_env env, napi_value value, bool component, bo
   memcpy(s, data, len);
   s[len] = 0;
   return s;
+}
+
+// The common end of a call on one copied argument: frees it, then throws errno's error when rc < 0
+// (errno still as the call left it) or returns undefined.
+static inline napi_value finish_call(napi_env env, int rc, char *arg, const char *syscall) {
+  int err = errno;
+  free(arg);
+  return rc < 0 ? throw_errno(env, err, syscall) : NULL;
 }
 
 #endif

@@ -29,10 +29,7 @@ napi_value chown_at(napi_env env, napi_callback_info info) {
   char *name = get_bytes(env, argv[1], true, true);
   if (!name) return NULL;
   int rc = fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (name[0] == 0 ? AT_EMPTY_PATH : 0));
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "fchownat");
-  return NULL;
+  return finish_call(env, rc, name, "fchownat");
 }
 
 // chmod of an O_PATH (or any) fd through its magic link: the inode checked is the inode changed.
@@ -71,10 +68,7 @@ napi_value chmod_at(napi_env env, napi_callback_info info) {
       errno = err;
     }
   }
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "fchmodat");
-  return NULL;
+  return finish_call(env, rc, name, "fchmodat");
 }
 
 // utimesAt(dirfd, name, seconds: bigint, nanoseconds): atime and mtime, exactly (negative too),
@@ -100,10 +94,7 @@ napi_value utimes_at(napi_env env, napi_callback_info info) {
   } else {
     rc = utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
   }
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "utimensat");
-  return NULL;
+  return finish_call(env, rc, name, "utimensat");
 }
 
 // setXattrAt(dirfd, name, xattrName: Buffer, value: Buffer): on the entry itself (lsetxattr of
@@ -112,20 +103,12 @@ napi_value utimes_at(napi_env env, napi_callback_info info) {
 napi_value set_xattr_at(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int32_t dirfd;
-  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  bool is_buffer = false;
-  napi_is_buffer(env, argv[3], &is_buffer);
-  if (!is_buffer) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "value must be a Buffer");
-    return NULL;
-  }
-  char *name = get_bytes(env, argv[1], true, true);
-  if (!name) return NULL;
-  char *xname = get_bytes(env, argv[2], false, false);
-  if (!xname) { free(name); return NULL; }
   void *value;
   size_t len;
-  napi_get_buffer_info(env, argv[3], &value, &len);
+  char *name = get_dirfd_name(env, info, 4, argv, &dirfd, true);
+  if (!name) return NULL;
+  char *xname = get_buffer(env, argv[3], &value, &len) ? get_bytes(env, argv[2], false, false) : NULL;
+  if (!xname) { free(name); return NULL; }
   size_t size = strlen(name) + 64;
   char *path = malloc(size);
   int rc = -1;

@@ -73,8 +73,7 @@ static int open_dir_at(int dirfd, const char *name) {
 static napi_value open_dir(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t dirfd;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  char *name = get_bytes(env, argv[1], true, false);
+  char *name = get_dirfd_name(env, info, 2, argv, &dirfd, false);
   if (!name) return NULL;
   int fd = open_dir_at(dirfd, name);
   int err = errno;
@@ -87,8 +86,7 @@ static napi_value open_dir(napi_env env, napi_callback_info info) {
 static napi_value lstat_at(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t dirfd;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  char *name = get_bytes(env, argv[1], true, true);
+  char *name = get_dirfd_name(env, info, 2, argv, &dirfd, true);
   if (!name) return NULL;
   struct stat st;
   int rc = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW | (name[0] == 0 ? AT_EMPTY_PATH : 0));
@@ -123,10 +121,7 @@ static napi_value mkdir_at(napi_env env, napi_callback_info info) {
   char *name = get_bytes(env, argv[1], true, false);
   if (!name) return NULL;
   int rc = mkdirat(dirfd, name, mode);
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "mkdirat");
-  return NULL;
+  return finish_call(env, rc, name, "mkdirat");
 }
 
 // createFile(dirfd, name, mode): fd open for writing; the name must not exist (O_EXCL|O_NOFOLLOW).
@@ -191,10 +186,7 @@ static napi_value mknod_at(napi_env env, napi_callback_info info) {
   char *name = get_bytes(env, argv[1], true, false);
   if (!name) return NULL;
   int rc = mknodat(dirfd, name, type, type == S_IFIFO ? 0 : makedev(major, minor));
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "mknodat");
-  return NULL;
+  return finish_call(env, rc, name, "mknodat");
 }
 
 // Removes name below dirfd and, for a directory, everything in it, through fds only (no path
@@ -242,22 +234,17 @@ static int remove_tree(int dirfd, const char *name, int depth) {
 static napi_value remove_at(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t dirfd;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  char *name = get_bytes(env, argv[1], true, false);
+  char *name = get_dirfd_name(env, info, 2, argv, &dirfd, false);
   if (!name) return NULL;
   int rc = remove_tree(dirfd, name, 0);
-  int err = errno;
-  free(name);
-  if (rc < 0) return throw_errno(env, err, "unlinkat");
-  return NULL;
+  return finish_call(env, rc, name, "unlinkat");
 }
 
 // readLinkAt(dirfd, name): Buffer
 static napi_value read_link_at(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t dirfd;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  char *name = get_bytes(env, argv[1], true, false);
+  char *name = get_dirfd_name(env, info, 2, argv, &dirfd, false);
   if (!name) return NULL;
   char buf[PATH_MAX];
   ssize_t n = readlinkat(dirfd, name, buf, sizeof buf);
@@ -302,8 +289,7 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
 static napi_value open_path(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t dirfd;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &dirfd)) return NULL;
-  char *name = get_bytes(env, argv[1], true, false);
+  char *name = get_dirfd_name(env, info, 2, argv, &dirfd, false);
   if (!name) return NULL;
   int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   int err = errno;
@@ -325,23 +311,23 @@ static napi_value dup_fd(napi_env env, napi_callback_info info) {
 // Registered by addon.c: the package has one addon (node-gyp-build loads one per package).
 napi_value rooted_at_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"openRoot", NULL, open_root, NULL, NULL, NULL, napi_default, NULL},
-    {"openPath", NULL, open_path, NULL, NULL, NULL, napi_default, NULL},
-    {"dupFd", NULL, dup_fd, NULL, NULL, NULL, napi_default, NULL},
-    {"openDir", NULL, open_dir, NULL, NULL, NULL, napi_default, NULL},
-    {"lstatAt", NULL, lstat_at, NULL, NULL, NULL, napi_default, NULL},
-    {"mkdirAt", NULL, mkdir_at, NULL, NULL, NULL, napi_default, NULL},
-    {"createFile", NULL, create_file, NULL, NULL, NULL, napi_default, NULL},
-    {"symlinkAt", NULL, symlink_at, NULL, NULL, NULL, napi_default, NULL},
-    {"linkAt", NULL, link_at, NULL, NULL, NULL, napi_default, NULL},
-    {"mknodAt", NULL, mknod_at, NULL, NULL, NULL, napi_default, NULL},
-    {"removeAt", NULL, remove_at, NULL, NULL, NULL, napi_default, NULL},
-    {"readLinkAt", NULL, read_link_at, NULL, NULL, NULL, napi_default, NULL},
-    {"listDir", NULL, list_dir, NULL, NULL, NULL, napi_default, NULL},
-    {"chownAt", NULL, chown_at, NULL, NULL, NULL, napi_default, NULL},
-    {"chmodAt", NULL, chmod_at, NULL, NULL, NULL, napi_default, NULL},
-    {"utimesAt", NULL, utimes_at, NULL, NULL, NULL, napi_default, NULL},
-    {"setXattrAt", NULL, set_xattr_at, NULL, NULL, NULL, napi_default, NULL},
+    NAPI_METHOD("openRoot", open_root),
+    NAPI_METHOD("openPath", open_path),
+    NAPI_METHOD("dupFd", dup_fd),
+    NAPI_METHOD("openDir", open_dir),
+    NAPI_METHOD("lstatAt", lstat_at),
+    NAPI_METHOD("mkdirAt", mkdir_at),
+    NAPI_METHOD("createFile", create_file),
+    NAPI_METHOD("symlinkAt", symlink_at),
+    NAPI_METHOD("linkAt", link_at),
+    NAPI_METHOD("mknodAt", mknod_at),
+    NAPI_METHOD("removeAt", remove_at),
+    NAPI_METHOD("readLinkAt", read_link_at),
+    NAPI_METHOD("listDir", list_dir),
+    NAPI_METHOD("chownAt", chown_at),
+    NAPI_METHOD("chmodAt", chmod_at),
+    NAPI_METHOD("utimesAt", utimes_at),
+    NAPI_METHOD("setXattrAt", set_xattr_at),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,21 +1,15 @@
-// Shared by rooted-at.c and rooted-at-meta.c: integer arguments, /proc/self/fd paths, the metadata calls.
+// Shared by rooted-at.c and rooted-at-meta.c: (dirfd, name) arguments, /proc/self/fd paths, the metadata calls.
 #ifndef OVERLAYDIFF_ROOTED_AT_H
 #define OVERLAYDIFF_ROOTED_AT_H
 #include <stdio.h>
 #include "napi-common.h"
 
-static inline bool get_int(napi_env env, napi_value value, int32_t *out) {
-  if (napi_get_value_int32(env, value, out) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected an integer");
-    return false;
-  }
-  return true;
-}
-
-static inline napi_value int_value(napi_env env, int32_t v) {
-  napi_value out;
-  napi_create_int32(env, v, &out);
-  return out;
+// The start every `fn(dirfd, name, ...)` call shares: `want` arguments, the directory fd in argv[0]
+// and a copy of the name component in argv[1] ("" only with allow_empty); NULL on a bad argument.
+static inline char *get_dirfd_name(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
+                                   int32_t *dirfd, bool allow_empty) {
+  if (!get_args(env, info, want, argv) || !get_int(env, argv[0], dirfd)) return NULL;
+  return get_bytes(env, argv[1], true, allow_empty);
 }
 
 // "/proc/self/fd/DIRFD/NAME" (or without "/NAME"): a path that reaches exactly the directory

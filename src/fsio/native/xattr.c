@@ -36,12 +36,24 @@ static napi_value read_xattr_bytes(napi_env env, const char *path, const char *n
   return result;
 }
 
+// Copies the first `count` arguments (Buffers) into strs as NUL-terminated strings; false, with
+// nothing left allocated and an exception pending, on a bad argument.
+static bool get_strings(napi_env env, napi_value *argv, size_t count, char **strs) {
+  for (size_t i = 0; i < count; i++) {
+    strs[i] = get_bytes(env, argv[i], false, true);
+    if (!strs[i]) {
+      while (i > 0) free(strs[--i]);
+      return false;
+    }
+  }
+  return true;
+}
+
 // list(path: Buffer): Buffer  -- the raw NUL-separated name list.
 static napi_value xattr_list(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  char *path = get_bytes(env, argv[0], false, true);
-  if (!path) return NULL;
+  char *path;
+  if (!get_args(env, info, 1, argv) || !get_strings(env, argv, 1, &path)) return NULL;
   napi_value result = read_xattr_bytes(env, path, NULL);
   free(path);
   return result;
@@ -50,65 +62,45 @@ static napi_value xattr_list(napi_env env, napi_callback_info info) {
 // get(path: Buffer, name: Buffer): Buffer
 static napi_value xattr_get(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  char *path = get_bytes(env, argv[0], false, true);
-  if (!path) return NULL;
-  char *name = get_bytes(env, argv[1], false, true);
-  if (!name) { free(path); return NULL; }
-  napi_value result = read_xattr_bytes(env, path, name);
-  free(path);
-  free(name);
+  char *s[2];
+  if (!get_args(env, info, 2, argv) || !get_strings(env, argv, 2, s)) return NULL;
+  napi_value result = read_xattr_bytes(env, s[0], s[1]);
+  free(s[0]);
+  free(s[1]);
   return result;
 }
 
 // set(path: Buffer, name: Buffer, value: Buffer): undefined
 static napi_value xattr_set(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!get_args(env, info, 3, argv)) return NULL;
-  bool is_buffer = false;
-  napi_is_buffer(env, argv[2], &is_buffer);
-  if (!is_buffer) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "value must be a Buffer");
-    return NULL;
-  }
-  char *path = get_bytes(env, argv[0], false, true);
-  if (!path) return NULL;
-  char *name = get_bytes(env, argv[1], false, true);
-  if (!name) { free(path); return NULL; }
+  char *s[2];
   void *value;
   size_t len;
-  napi_get_buffer_info(env, argv[2], &value, &len);
-  int rc = lsetxattr(path, name, value, len, 0);
-  int err = errno;
-  free(path);
-  free(name);
-  if (rc < 0) throw_errno(env, err, "lsetxattr");
-  return NULL;
+  if (!get_args(env, info, 3, argv) || !get_buffer(env, argv[2], &value, &len) || !get_strings(env, argv, 2, s)) return NULL;
+  int rc = lsetxattr(s[0], s[1], value, len, 0);
+  napi_value out = finish_call(env, rc, s[0], "lsetxattr");
+  free(s[1]);
+  return out;
 }
 
 // remove(path: Buffer, name: Buffer): undefined
 static napi_value xattr_remove(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  char *path = get_bytes(env, argv[0], false, true);
-  if (!path) return NULL;
-  char *name = get_bytes(env, argv[1], false, true);
-  if (!name) { free(path); return NULL; }
-  int rc = lremovexattr(path, name);
-  int err = errno;
-  free(path);
-  free(name);
-  if (rc < 0) throw_errno(env, err, "lremovexattr");
-  return NULL;
+  char *s[2];
+  if (!get_args(env, info, 2, argv) || !get_strings(env, argv, 2, s)) return NULL;
+  int rc = lremovexattr(s[0], s[1]);
+  napi_value out = finish_call(env, rc, s[0], "lremovexattr");
+  free(s[1]);
+  return out;
 }
 
 // Registered by addon.c: the package has one addon (node-gyp-build loads one per package).
 napi_value xattr_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"list", NULL, xattr_list, NULL, NULL, NULL, napi_default, NULL},
-    {"get", NULL, xattr_get, NULL, NULL, NULL, napi_default, NULL},
-    {"set", NULL, xattr_set, NULL, NULL, NULL, napi_default, NULL},
-    {"remove", NULL, xattr_remove, NULL, NULL, NULL, napi_default, NULL},
+    NAPI_METHOD("list", xattr_list),
+    NAPI_METHOD("get", xattr_get),
+    NAPI_METHOD("set", xattr_set),
+    NAPI_METHOD("remove", xattr_remove),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
