@@ -28,10 +28,10 @@ deps: $(NPM_STAMP) $(UMOCI_ZSTD) $(CONTAINERD2) $(ADDON)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 $(UMOCI_ZSTD):
-	bash native-tests/harness/fetch-umoci.sh .tools/umoci
+	bash native-tests/harness/fetch-tool.sh umoci 0.5.0 .tools/umoci
 
 $(CONTAINERD2):
-	bash native-tests/harness/fetch-containerd.sh .tools/containerd
+	bash native-tests/harness/fetch-tool.sh containerd 2.0.0 .tools/containerd
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund

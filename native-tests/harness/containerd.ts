@@ -74,17 +74,20 @@ export interface Containerd {
 }
 
 /** TOML basic strings accept JSON's escapes for the characters a temp path can hold. */
-const toml = (value: string): string => JSON.stringify(value);
+export const toml = (value: string): string => JSON.stringify(value);
 
-function configFor(dir: string, address: string): string {
+/**
+ * The config lines every test daemon shares: its dirs under `dir`, sockets at `address`, no debug
+ * or metrics listener, and startup failing (not the first unpack) when overlay cannot work here.
+ */
+export function daemonConfigLines(version: number, dir: string, address: string, disabledPlugins: readonly string[]): string[] {
   return [
-    'version = 2',
+    `version = ${version}`,
     `root = ${toml(join(dir, 'root'))}`,
     `state = ${toml(join(dir, 'state'))}`,
     `temp = ${toml(join(dir, 'tmp'))}`,
-    `disabled_plugins = [${DISABLED_PLUGINS.map(toml).join(', ')}]`,
-    // Fail at startup, not at the first unpack, when this kernel or filesystem cannot do overlay.
-    `required_plugins = ["io.containerd.snapshotter.v1.overlayfs"]`,
+    `disabled_plugins = [${disabledPlugins.map(toml).join(', ')}]`,
+    'required_plugins = ["io.containerd.snapshotter.v1.overlayfs"]',
     '[grpc]',
     `  address = ${toml(address)}`,
     '[ttrpc]',
@@ -93,8 +96,11 @@ function configFor(dir: string, address: string): string {
     '  address = ""',
     '[metrics]',
     '  address = ""',
-    '',
-  ].join('\n');
+  ];
+}
+
+function configFor(dir: string, address: string): string {
+  return [...daemonConfigLines(2, dir, address, DISABLED_PLUGINS), ''].join('\n');
 }
 
 /** Mount points at or below `dir` in this mount namespace, deepest first. */

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exited, stopDaemon, waitForExit } from './containerd.js';
+import { daemonConfigLines, exited, stopDaemon, toml, waitForExit } from './containerd.js';
 import { REPO } from './overlay.js';
 import { whyUnavailable } from './preflight.js';
 
@@ -19,7 +19,7 @@ const STOP_GRACE_MS = 5_000;
 export function whyContainerd2Unavailable(): string | undefined {
   const reason = whyUnavailable('trusted');
   if (reason !== undefined) return reason;
-  if (!existsSync(CONTAINERD2)) return `${CONTAINERD2} is missing: run \`make deps\` (native-tests/harness/fetch-containerd.sh)`;
+  if (!existsSync(CONTAINERD2)) return `${CONTAINERD2} is missing: run \`make deps\` (native-tests/harness/fetch-tool.sh)`;
   const r = spawnSync(CONTAINERD2, ['--version'], { encoding: 'utf8' });
   if (r.status !== 0) return `${CONTAINERD2} --version failed: ${r.stderr}`;
   if (!/ v?[2-9]\.\d+\.\d+/.test(r.stdout)) return `${CONTAINERD2} is not containerd >= 2: ${r.stdout.trim()}`;
@@ -35,25 +35,19 @@ export function canRunContainerd2(): boolean {
   return false;
 }
 
-const toml = (value: string): string => JSON.stringify(value);
+// CRI would set up CNI and a sandbox image; NRI opens a socket under /var/run; opt writes /opt/containerd.
+const DISABLED_PLUGINS = [
+  'io.containerd.grpc.v1.cri',
+  'io.containerd.cri.v1.images',
+  'io.containerd.cri.v1.runtime',
+  'io.containerd.nri.v1.nri',
+  'io.containerd.internal.v1.opt',
+  'io.containerd.internal.v1.restart',
+];
 
 function configFor(dir: string, address: string, differAddress: string, differs: readonly string[], unpackDiffer: string): string {
   return [
-    'version = 3',
-    `root = ${toml(join(dir, 'root'))}`,
-    `state = ${toml(join(dir, 'state'))}`,
-    `temp = ${toml(join(dir, 'tmp'))}`,
-    // CRI would set up CNI and a sandbox image; NRI opens a socket under /var/run; opt writes /opt/containerd.
-    `disabled_plugins = ${JSON.stringify(['io.containerd.grpc.v1.cri', 'io.containerd.cri.v1.images', 'io.containerd.cri.v1.runtime', 'io.containerd.nri.v1.nri', 'io.containerd.internal.v1.opt', 'io.containerd.internal.v1.restart'])}`,
-    'required_plugins = ["io.containerd.snapshotter.v1.overlayfs"]',
-    '[grpc]',
-    `  address = ${toml(address)}`,
-    '[ttrpc]',
-    `  address = ${toml(`${address}.ttrpc`)}`,
-    '[debug]',
-    '  address = ""',
-    '[metrics]',
-    '  address = ""',
+    ...daemonConfigLines(3, dir, address, DISABLED_PLUGINS),
     '[proxy_plugins.overlaydiff]',
     '  type = "diff"',
     `  address = ${toml(differAddress)}`,

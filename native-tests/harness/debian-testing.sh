@@ -1,4 +1,4 @@
-# Sourced by the fetch-*.sh scripts: downloads one package from Debian testing and unpacks it into a
+# Sourced by fetch-tool.sh: downloads one package from Debian testing and unpacks it into a
 # directory, never installing it system-wide. The archive is the one the machine's own apt sources
 # name (override with DEBIAN_MIRROR=URI); a private apt state leaves the machine's lists untouched.
 
