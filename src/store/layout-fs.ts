@@ -238,24 +238,26 @@ export function sizeOf(path: string): number | undefined {
   }
 }
 
-function mtimeOf(path: string): number | undefined {
+/** `op()`'s value, or `missing` when `path` does not exist; any other failure is an error naming `what`. */
+function unlessMissing<T>(what: string, path: string, missing: T, op: () => T): T {
   try {
-    return statSync(path).mtimeMs;
+    return op();
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw ioError('stat', path, err);
+    if (errnoCode(err) === 'ENOENT') return missing;
+    throw ioError(what, path, err);
   }
+}
+
+function mtimeOf(path: string): number | undefined {
+  return unlessMissing('stat', path, undefined, () => statSync(path).mtimeMs);
 }
 
 /** Unlinks `path`; true when it was there. A file that vanished meanwhile counts as removed by someone else. */
 export function removeIfPresent(path: string): boolean {
-  try {
+  return unlessMissing('remove', path, false, () => {
     unlinkSync(path);
     return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw ioError('remove', path, err);
-  }
+  });
 }
 
 export function fsyncDir(dir: string): void {
@@ -273,13 +275,10 @@ export function fsyncDir(dir: string): void {
 }
 
 export function exists(path: string): boolean {
-  try {
+  return unlessMissing('stat', path, false, () => {
     statSync(path);
     return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw ioError('stat', path, err);
-  }
+  });
 }
 
 export function readJson(path: string): unknown {
