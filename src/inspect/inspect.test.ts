@@ -7,7 +7,8 @@ import { createCompressor } from '../blob/compress.js';
 import { parseInspectArgs } from '../cli/inspect-command.js';
 import { TAR_BLOCK_SIZE, encodeEntryHeaders, endOfArchive, paddingLength } from '../tar/header.js';
 import type { TarEntry, TarEntryType } from '../types.js';
-import { classifyMember, compareOrderKeys } from './classify-member.js';
+import { compareCanonical } from '../canonical-order.js';
+import { classifyMember } from './classify-member.js';
 import { LINT_RULES, inspectLayer, type InspectEntry, type LintRule } from './inspect.js';
 
 let root: string;
@@ -111,15 +112,17 @@ function cleanTar(): Buffer {
 
 describe('classifyMember', () => {
   it('puts a whiteout in its target name’s place and an opaque marker right after its dir', () => {
-    const key = (path: string, type: TarEntryType = 'file'): readonly Buffer[] => classifyMember({ path: Buffer.from(path), type, devMajor: 0, devMinor: 0 }).orderKey;
-    expect(compareOrderKeys(key('a', 'dir'), key('a/.wh..wh..opq'))).toBeLessThan(0);
-    expect(compareOrderKeys(key('a/.wh..wh..opq'), key('a/!'))).toBeLessThan(0);
-    expect(compareOrderKeys(key('a/.wh.b'), key('a/c'))).toBeLessThan(0);
-    expect(compareOrderKeys(key('a/.wh.z'), key('a/c'))).toBeGreaterThan(0);
+    const key = (path: string, type: TarEntryType = 'file'): Buffer => classifyMember({ path: Buffer.from(path), type, devMajor: 0, devMinor: 0 }).orderKey;
+    expect(compareCanonical(key('a', 'dir'), key('a/.wh..wh..opq'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/.wh..wh..opq'), key('a/!'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/.wh.b'), key('a/c'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/.wh.z'), key('a/c'))).toBeGreaterThan(0);
     // Depth first: a's subtree before a-b, though '/' > '-' in bytes.
-    expect(compareOrderKeys(key('a/z'), key('a-b'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/z'), key('a-b'))).toBeLessThan(0);
     expect(classifyMember({ path: Buffer.from('x/.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({ kind: 'whiteout', target: Buffer.from('x/y') });
     expect(classifyMember({ path: Buffer.from('x/c'), type: 'char', devMajor: 0, devMinor: 0 }).kind).toBe('char-whiteout');
+    // Read as an applier reads the name: '.', empty components and a leading '/' do not count.
+    expect(classifyMember({ path: Buffer.from('/./x//.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({ path: Buffer.from('x/.wh.y'), target: Buffer.from('x/y'), orderKey: Buffer.from('x/y') });
   });
 });
 

@@ -7,9 +7,10 @@ import { dialectFor, isPrivateXattr, checkXattrNamespace } from '../classify/nam
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
+import { compareCanonical } from '../canonical-order.js';
 import { readTar } from '../tar/reader.js';
 import type { Compression, TarEntry, TarEntryType, XattrNamespace } from '../types.js';
-import { classifyMember, compareOrderKeys, type MemberKind } from './classify-member.js';
+import { classifyMember, type MemberKind } from './classify-member.js';
 
 export type { MemberKind } from './classify-member.js';
 
@@ -196,7 +197,7 @@ class Linter {
   readonly #seen = new Map<string, number>();
   /** Parent dir path → first member that came before it. */
   readonly #orphans = new Map<string, number>();
-  #previousKey: readonly Buffer[] | undefined;
+  #previousKey: Buffer | undefined;
 
   constructor(findings: LintFinding[], lowers: LowerView | undefined) {
     this.#findings = findings;
@@ -207,14 +208,15 @@ class Linter {
     const report = (rule: LintRule, message: string): void => {
       this.#findings.push({ rule, index: entry.index, path: entry.path, message: `${displayPath(entry.path)}: ${message}` });
     };
-    const key = Buffer.concat([...path.components.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c]))]).toString('latin1');
+    const key = path.path.toString('latin1');
 
     // Order, duplicates.
     const earlier = this.#seen.get(key);
     if (earlier !== undefined) {
       report('duplicate', `also member #${earlier}`);
     } else if (this.#previousKey !== undefined) {
-      const c = compareOrderKeys(path.orderKey, this.#previousKey);
+      // The same key: one path twice, or an entry and a whiteout for one name.
+      const c = compareCanonical(path.orderKey, this.#previousKey);
       if (c === 0) report('duplicate', 'an entry and a whiteout for the same name');
       else if (c < 0) report('non-canonical-order', 'sorts before the member preceding it (depth first, names by bytes per directory)');
     }
@@ -254,4 +256,3 @@ class Linter {
   }
 }
 
-const SLASH = Buffer.from('/');
