@@ -1,5 +1,5 @@
 // Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
-import { checkXattrNamespace } from '../classify/namespace.js';
+import { checkXattrNamespace, dialectFor } from '../classify/namespace.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { ProgressCounter, type ProgressListener } from '../progress.js';
@@ -64,7 +64,7 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string |
   if (format === 'overlay') assertXattrNamespaceAccess(namespace, 'apply a layer in overlay format');
   const applier = new Applier(dir, {
     format,
-    xattrNamespace: namespace,
+    dialect: dialectFor(namespace),
     sameOwner: options.sameOwner,
   });
   const blob = typeof layer === 'string' ? openLayer(layer) : layer;
