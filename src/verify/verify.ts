@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { compareCanonical } from '../canonical-order.js';
-import { dialectFor } from '../classify/namespace.js';
+import { checkXattrNamespace, dialectFor } from '../classify/namespace.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { upperChanges } from '../diff/upper-changes.js';
 import { resolveDirectory } from '../diff/options.js';
@@ -44,7 +44,7 @@ type Content = { readonly file: DataSource } | { readonly sha256: string };
  * non-directories (whole seconds). Returns every mismatch; an empty list means the layer is right.
  */
 export async function verify(options: VerifyOptions): Promise<{ entries: number; mismatches: Mismatch[] }> {
-  const namespace = options.xattrNamespace ?? 'trusted';
+  const namespace = checkXattrNamespace(options.xattrNamespace);
   const dialect = dialectFor(namespace);
   assertXattrNamespaceAccess(namespace, 'verify');
   const lowers = options.lowers.map((lower) => resolveDirectory('lowerdir', lower));
