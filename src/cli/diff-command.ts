@@ -176,12 +176,12 @@ function diffInput(values: { upper?: string; lower?: string; workdir?: string; m
   if (values.mounts !== undefined) return { kind: 'mounts', file: nonEmptyValue('--mounts', values.mounts) };
   if (values.mountpoint !== undefined) return { kind: 'mountpoint', dir: nonEmptyValue('--mountpoint', values.mountpoint) };
   if (values.upper === undefined) throw usageError('--upper is required (or --mounts FILE, or --mountpoint DIR)');
-  const uppers = splitPathList(values.upper);
+  const uppers = splitPathList('--upper', values.upper);
   if (uppers.length === 0) throw usageError('--upper needs at least one directory');
   return {
     kind: 'paths',
     upper: uppers.length === 1 ? uppers[0]! : uppers,
-    lowers: values.lower === undefined ? [] : splitPathList(values.lower),
+    lowers: values.lower === undefined ? [] : splitPathList('--lower', values.lower),
     ...(values.workdir === undefined ? {} : { workdir: nonEmptyValue('--workdir', values.workdir) }),
   };
 }

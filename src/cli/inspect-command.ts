@@ -59,7 +59,7 @@ export function parseInspectArgs(args: readonly string[]): InspectCommand {
   }
   if (values.tag !== undefined) throw usageError('--tag goes with --layout');
   if (layer === undefined || layer === '') throw usageError('inspect needs LAYER or --layout DIR');
-  const lowers = values.lower === undefined ? [] : splitPathList(values.lower);
+  const lowers = values.lower === undefined ? [] : splitPathList('--lower', values.lower);
   return {
     kind: 'layer',
     options: {

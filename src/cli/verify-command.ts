@@ -31,7 +31,7 @@ export async function runVerifyCommand(args: readonly string[]): Promise<number>
   const namespace = xattrNamespaceFlag(values['xattr-namespace']);
   const result = await verify({
     layer: values.layer,
-    lowers: values.lower === undefined ? [] : splitPathList(values.lower),
+    lowers: values.lower === undefined ? [] : splitPathList('--lower', values.lower),
     merged: values.merged,
     xattrNamespace: namespace,
   });
