@@ -1,4 +1,4 @@
-// Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
+// Applies an OCI layer (tar, tar+gzip or tar+zstd) to a directory, as a plain tree or as an overlay lower.
 import { isSha256Digest } from '../blob/digest.js';
 import { checkXattrNamespace, dialectFor } from '../classify/namespace.js';
 import { OverlaydiffError, displayPath } from '../errors.js';

@@ -1,4 +1,4 @@
-// Encodes one TarEntry into its header blocks: an optional PAX 'x' member, then the POSIX ustar header (pure).
+// The ustar header layout the writer and the reader share, and the encoding of one TarEntry into its header blocks: an optional PAX 'x' member, then the ustar header (pure).
 import { isUtf8 } from 'node:buffer';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import type { TarEntry, TarEntryType } from '../types.js';

@@ -16,7 +16,7 @@ import { FlatTree, type LayerMember } from '../layer/flat-tree.js';
 import { layerTar, newLayerHashes, openLayer } from '../blob/layer-stream.js';
 
 export interface VerifyOptions {
-  /** The layer blob (tar or tar+gzip). */
+  /** The layer blob (tar, tar+gzip or tar+zstd, detected). */
   layer: string;
   /** The lowerdirs the layer applies to, topmost first. */
   lowers: readonly string[];
