@@ -1,5 +1,5 @@
 // Classifies a tar member of a layer by its name and type: entry, whiteout, opaque marker (pure).
-import { memberPosition } from '../tar/member-order.js';
+import { memberPosition, type MemberPosition } from '../tar/member-order.js';
 import type { TarEntry } from '../types.js';
 
 /** What a member means for the layer. */
@@ -24,8 +24,8 @@ export interface MemberPath {
   readonly kind: MemberKind;
   /** For a whiteout, the path it hides; for an opaque marker, its directory. */
   readonly target?: Buffer;
-  /** Where the member sorts in the canonical order (compare keys with `compareCanonical`). */
-  readonly orderKey: Buffer;
+  /** Where the member sorts in the canonical order the writer checks (`compareMemberPositions`). */
+  readonly position: MemberPosition;
 }
 
 const SLASH = Buffer.from('/');
@@ -35,11 +35,11 @@ export function classifyMember(entry: Pick<TarEntry, 'path' | 'type' | 'devMajor
   const components = splitComponents(entry.path);
   const path = joinWithSlash(components);
   const parent = joinWithSlash(components.slice(0, -1));
-  const { key, marker } = memberPosition(path, entry.type);
-  if (marker === 'opaque') return { components, path, parent, kind: 'opaque', target: parent, orderKey: key };
-  if (marker === 'whiteout') return { components, path, parent, kind: 'whiteout', target: key, orderKey: key };
+  const position = memberPosition(path, entry.type);
+  if (position.marker === 'opaque') return { components, path, parent, kind: 'opaque', target: parent, position };
+  if (position.marker === 'whiteout') return { components, path, parent, kind: 'whiteout', target: position.key, position };
   const kind = entry.type === 'char' && entry.devMajor === 0 && entry.devMinor === 0 ? 'char-whiteout' : 'entry';
-  return { components, path, parent, kind, orderKey: key };
+  return { components, path, parent, kind, position };
 }
 
 function splitComponents(path: Buffer): Buffer[] {
