@@ -1,6 +1,6 @@
 // Where a layer member sorts in the canonical order, and the check that members arrive in it, each path once (pure).
 import { compareCanonical } from '../canonical-order.js';
-import { WH_OPAQUE, WH_PREFIX } from '../classify/whiteout.js';
+import { WH_OPAQUE, WH_PREFIX, isWhiteoutName } from '../classify/whiteout.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import type { TarEntry, TarEntryType } from '../types.js';
 
@@ -26,7 +26,7 @@ export function memberPosition(path: Buffer, type: TarEntryType): MemberPosition
   const dir = path.subarray(0, slash + 1);
   const leaf = path.subarray(slash + 1);
   if (type !== 'dir' && leaf.equals(WH_OPAQUE)) return { key: dir, marker: 'opaque' };
-  if (type !== 'dir' && leaf.length > WH_PREFIX.length && leaf.subarray(0, WH_PREFIX.length).equals(WH_PREFIX)) {
+  if (type !== 'dir' && leaf.length > WH_PREFIX.length && isWhiteoutName(leaf)) {
     return { key: Buffer.concat([dir, leaf.subarray(WH_PREFIX.length)]), marker: 'whiteout' };
   }
   return { key: path, marker: 'entry' };
