@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Re-measures the package facts behind overlaydiff's dependency choices (DESIGN.md §9, ARCHITECTURE.md)
+// Re-measures the package facts behind overlaydiff's dependency choices (ARCHITECTURE.md D8–D11b)
 // on this machine and prints a short report. Run as root: `node bench/packages.js`.
 //
 // The packages under test are NOT project dependencies. Install them into a scratch directory outside

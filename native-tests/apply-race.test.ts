@@ -1,6 +1,6 @@
 // A hostile concurrent writer of the target: while apply runs, another process swaps directories
 // of the target for symlinks to a directory outside it (renameat2 RENAME_EXCHANGE, in a loop).
-// Nothing outside the target may change: owner, mode, content, existence (DESIGN §6 threat model).
+// Nothing outside the target may change: owner, mode, content, existence (SECURITY.md threat model).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

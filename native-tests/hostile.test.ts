@@ -1,5 +1,5 @@
 // Hostile layers (fixtures/hostile): every archive gives a clear error naming the member or a safe
-// result inside DIR, and nothing outside DIR changes (DESIGN §6). Each apply runs in its own mount
+// result inside DIR, and nothing outside DIR changes (SECURITY.md threat model). Each apply runs in its own mount
 // namespace with an overlay over /etc, so a write to the host /etc lands in a sandbox upperdir that
 // must stay empty; as nobody via setpriv where ownership or devices matter.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The overlay-differ traps of ../shared/TRAPS.md, each on a real mount, asserted on the layer's members.
+// Ten known ways an overlay differ goes wrong (namespaces, whiteouts, opaque markers, hardlinks, redirects, metacopy, index, private xattrs, determinism), each on a real mount, asserted on the layer's members.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';

@@ -2,7 +2,8 @@
 import { closeSync, writeSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
 import { isDirStat, rootedAt, type AtStat } from '../fsio/rooted-at.js';
-import type { TarEntry, XattrNamespace } from '../types.js';
+import type { Dialect } from '../classify/namespace.js';
+import type { TarEntry } from '../types.js';
 import { componentsKey, memberComponents, parseMemberPath } from '../layer/member-path.js';
 import { EntryMetadata, atLocation } from './entry-metadata.js';
 import { RootedTree } from './rooted-tree.js';
@@ -29,7 +30,8 @@ export interface ApplyCounts {
 
 export interface ApplierOptions {
   readonly format: ApplyFormat;
-  readonly xattrNamespace: XattrNamespace;
+  /** The namespace an opaque directory's marker is written in (overlay format). */
+  readonly dialect: Dialect;
   /** undefined: apply owners when running as root, count failures as skipped. true: always, failures are errors. */
   readonly sameOwner: boolean | undefined;
 }
@@ -145,7 +147,7 @@ export class Applier {
     const dir = this.#tree.resolveDir(parents, overlay, member);
     if (dir === undefined) return;
     for (const child of this.#children(dir.fd, dir.rel)) this.#removeLower(dir.fd, child, [...dir.rel, child]);
-    if (overlay) this.#meta.setXattr(dir.fd, EMPTY, dir.rel, Buffer.from(`${this.#options.xattrNamespace}.overlay.opaque`), OPAQUE_VALUE);
+    if (overlay) this.#meta.setXattr(dir.fd, EMPTY, dir.rel, this.#options.dialect.xattr('opaque'), OPAQUE_VALUE);
   }
 
   // Removes `name` in `dirfd` unless this layer made it; in a directory holding this layer's

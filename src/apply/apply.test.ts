@@ -206,6 +206,15 @@ describe('apply --format overlay', () => {
     expect(result).toMatchObject({ whiteouts: 1, opaqueDirs: 1, privateXattrsDropped: 1 });
     expect(readdirSync(dir).filter((n) => n.startsWith('.overlaydiff'))).toEqual([]);
   });
+
+  it.each(['plain', 'overlay'] as const)('refuses a namespace other than trusted or user from a JS caller (%s format), before writing anything', async (format) => {
+    // The type says trusted | user; a JS caller can pass any string.
+    const options = { format, xattrNamespace: 'security' } as unknown as ApplyOptions;
+    const err = await applyError([{ path: 'd', type: 'dir' }, { path: 'd/.wh..wh..opq' }], options);
+    expect(err.code).toBe('E_USAGE');
+    expect(err.message).toMatch(/invalid xattr namespace "security": use trusted or user/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
 
 describe('apply: small wrongs fixed at the root', () => {

@@ -1,5 +1,6 @@
-// Applies an OCI layer (tar or tar+gzip) to a directory, as a plain tree or as an overlay lower.
-import { checkXattrNamespace } from '../classify/namespace.js';
+// Applies an OCI layer (tar, tar+gzip or tar+zstd) to a directory, as a plain tree or as an overlay lower.
+import { isSha256Digest } from '../blob/digest.js';
+import { checkXattrNamespace, dialectFor } from '../classify/namespace.js';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { ProgressCounter, type ProgressListener } from '../progress.js';
@@ -45,8 +46,6 @@ export interface ApplyResult extends Omit<ApplyCounts, 'mknodCalls'> {
   mknodCalls: number;
 }
 
-const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
-
 /**
  * Applies `layer` (a file path or the blob's bytes) to the directory `dir` (a string, or the path's
  * bytes), member by member in archive order, and reads the blob to its end. Nothing is written
@@ -55,7 +54,7 @@ const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
  */
 export async function apply(layer: string | AsyncIterable<Buffer>, dir: string | Buffer, options: ApplyOptions = {}): Promise<ApplyResult> {
   for (const [what, value] of [['diffID', options.diffID], ['digest', options.digest]] as const) {
-    if (value !== undefined && !DIGEST_PATTERN.test(value)) {
+    if (value !== undefined && !isSha256Digest(value)) {
       throw new OverlaydiffError('E_USAGE', `${what} must be sha256:<64 hex digits>, not ${JSON.stringify(value)}`);
     }
   }
@@ -64,7 +63,7 @@ export async function apply(layer: string | AsyncIterable<Buffer>, dir: string |
   if (format === 'overlay') assertXattrNamespaceAccess(namespace, 'apply a layer in overlay format');
   const applier = new Applier(dir, {
     format,
-    xattrNamespace: namespace,
+    dialect: dialectFor(namespace),
     sameOwner: options.sameOwner,
   });
   const blob = typeof layer === 'string' ? openLayer(layer) : layer;

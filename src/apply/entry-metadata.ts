@@ -4,9 +4,8 @@ import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js'
 import { rootedAt, S_IFMT } from '../fsio/rooted-at.js';
 import type { TarEntry } from '../types.js';
 import type { ApplyCounts } from './applier.js';
-import { hasPrefix } from '../layer/member-path.js';
+import { isPrivateXattr } from '../classify/namespace.js';
 
-const PRIVATE_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.'].map((p) => Buffer.from(p));
 const SECURITY_CAPABILITY = Buffer.from('security.capability');
 const S_IF = { fifo: 0o010000, char: 0o020000, block: 0o060000 } as const;
 const EMPTY = Buffer.alloc(0);
@@ -56,7 +55,7 @@ export class EntryMetadata {
   ownerAndXattrs(entry: Entry, fd: number, name: Buffer, rel: readonly Buffer[], isSymlink = false): void {
     this.#chown(fd, name, rel, entry);
     for (const xattr of entry.xattrs) {
-      if (PRIVATE_XATTR_PREFIXES.some((p) => hasPrefix(xattr.name, p))) {
+      if (isPrivateXattr(xattr.name)) {
         this.#counts.privateXattrsDropped++;
         continue;
       }

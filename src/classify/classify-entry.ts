@@ -32,7 +32,7 @@ export interface ContentCheck {
 /**
  * The changes for one upper entry, in layer order (a dir's own change before its opaque marker).
  * `lower` is the merged lowers' entry at the same path (lstat semantics), or undefined when none
- * is visible. Rules (DESIGN §3): a whiteout deletes only what is visible below; an opaque dir
+ * is visible. Rules (ARCHITECTURE.md D3): a whiteout deletes only what is visible below; an opaque dir
  * hides lower content only where the lowers have a directory; a copied-up dir whose metadata
  * equals the lower's is needed only as a parent; a copied-up non-dir equal to the lower is not
  * emitted unless it belongs to a hardlink set; a socket cannot be stored but still hides what is below.

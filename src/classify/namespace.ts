@@ -2,8 +2,17 @@
 import { OverlaydiffError } from '../errors.js';
 import type { Xattr, XattrNamespace } from '../types.js';
 
-/** The private overlay attributes the differ reads. */
-export type OverlayAttr = 'opaque' | 'whiteout' | 'redirect' | 'metacopy' | 'nlink' | 'origin';
+/** The namespaces overlayfs keeps its private attributes in (`userxattr` mounts use `user`). */
+const XATTR_NAMESPACES: readonly XattrNamespace[] = ['trusted', 'user'];
+
+/** The private overlay attributes the differ reads or writes. */
+const OVERLAY_ATTRS = ['opaque', 'whiteout', 'redirect', 'metacopy', 'nlink', 'origin'] as const;
+export type OverlayAttr = (typeof OVERLAY_ATTRS)[number];
+
+/** `<ns>.overlay.`: every private overlay attribute of a namespace starts with it. */
+function overlayPrefix(namespace: XattrNamespace): string {
+  return `${namespace}.overlay.`;
+}
 
 export interface Dialect {
   readonly namespace: XattrNamespace;
@@ -12,7 +21,7 @@ export interface Dialect {
 }
 
 export function isXattrNamespace(value: unknown): value is XattrNamespace {
-  return value === 'trusted' || value === 'user';
+  return XATTR_NAMESPACES.some((namespace) => namespace === value);
 }
 
 /** `value` as a namespace, `trusted` when absent; E_USAGE for anything else (a JS caller may pass any string). */
@@ -25,8 +34,8 @@ export function checkXattrNamespace(value: unknown = 'trusted'): XattrNamespace 
 export function dialectFor(namespace: XattrNamespace): Dialect {
   checkXattrNamespace(namespace);
   const names = new Map<OverlayAttr, Buffer>();
-  for (const attr of ['opaque', 'whiteout', 'redirect', 'metacopy', 'nlink', 'origin'] as const) {
-    names.set(attr, Buffer.from(`${namespace}.overlay.${attr}`));
+  for (const attr of OVERLAY_ATTRS) {
+    names.set(attr, Buffer.from(overlayPrefix(namespace) + attr));
   }
   return { namespace, xattr: (attr) => names.get(attr)! };
 }
@@ -40,7 +49,7 @@ export function findXattr(xattrs: readonly Xattr[], name: Buffer): Buffer | unde
 // Attributes that belong to an overlay implementation, in either namespace (escaped
 // `*.overlay.overlay.*` forms included): they describe a mount, never the file, so they never
 // enter a layer. fuse-overlayfs keeps its state in user.fuseoverlayfs.*.
-const PRIVATE_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.'].map((p) => Buffer.from(p));
+const PRIVATE_PREFIXES = [...XATTR_NAMESPACES.map(overlayPrefix), 'user.fuseoverlayfs.'].map((p) => Buffer.from(p));
 
 /** True for an overlay-private xattr name. */
 export function isPrivateXattr(name: Buffer): boolean {

@@ -1,9 +1,10 @@
 // `overlaydiff apply`: argv → ApplyOptions → apply() → a summary (or JSON) on stdout.
-import { helpRequested, parseCommandArgs } from './command-args.js';
+import { helpRequested, parseCommandArgs, xattrNamespaceFlag } from './command-args.js';
 import { withInterrupts } from './interrupt.js';
 import type { ProgressListener } from '../progress.js';
 import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
+import { isSha256Digest } from '../blob/digest.js';
 import { usageError } from '../errors.js';
 import { jsonReport } from './json-report.js';
 import { pathArgument } from './argv-bytes.js';
@@ -54,12 +55,11 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
   if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const format = values.format;
   if (format !== 'plain' && format !== 'overlay') throw usageError(`--format must be plain or overlay, not ${JSON.stringify(format)}`);
-  const namespace = values['xattr-namespace'];
-  if (namespace !== 'trusted' && namespace !== 'user') throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
+  const namespace = xattrNamespaceFlag(values['xattr-namespace']);
   const diffID = values['diff-id'];
-  if (diffID !== undefined && !/^sha256:[0-9a-f]{64}$/.test(diffID)) throw usageError(`--diff-id must be sha256:<64 hex digits>, not ${JSON.stringify(diffID)}`);
+  if (diffID !== undefined && !isSha256Digest(diffID)) throw usageError(`--diff-id must be sha256:<64 hex digits>, not ${JSON.stringify(diffID)}`);
   const digest = values.digest;
-  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw usageError(`--digest must be sha256:<64 hex digits>, not ${JSON.stringify(digest)}`);
+  if (digest !== undefined && !isSha256Digest(digest)) throw usageError(`--digest must be sha256:<64 hex digits>, not ${JSON.stringify(digest)}`);
   return {
     layer,
     dir,

@@ -1,5 +1,8 @@
 // The argument handling every command shares: help first, then strict option parsing with the global flags.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isXattrNamespace } from '../classify/namespace.js';
+import { usageError } from '../errors.js';
+import type { XattrNamespace } from '../types.js';
 import { GLOBAL_OPTIONS } from './global-flags.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -18,4 +21,10 @@ export function helpRequested(args: readonly string[], usage: string): boolean {
  */
 export function parseCommandArgs<const T extends OptionsConfig>(args: readonly string[], options: T): ReturnType<typeof parseArgs<StrictConfig<T>>> {
   return parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { ...options, ...GLOBAL_OPTIONS } });
+}
+
+/** The `--xattr-namespace` value (undefined when not given); anything but trusted or user is a usage error. */
+export function xattrNamespaceFlag<T extends string | undefined>(value: T): T & (XattrNamespace | undefined) {
+  if (value !== undefined && !isXattrNamespace(value)) throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(value)}`);
+  return value as T & (XattrNamespace | undefined);
 }

@@ -32,7 +32,8 @@ describe('parseDiffArgs: where the snapshot comes from', () => {
     [['--mounts', 'm.json', '--mountpoint', '/m'], '--mounts, --mountpoint: give'],
     [['--lower', '/l'], '--upper is required (or --mounts FILE, or --mountpoint DIR)'],
     [[], '--upper is required'],
-    [['--upper', ':'], '--upper needs at least one directory'],
+    [['--upper', ''], '--upper needs at least one directory'],
+    [['--upper', ':'], `--upper ":": a layer list cannot start with ':'`],
     [['--mounts', ''], '--mounts needs a value'],
   ])('refuses %j', (args, message) => {
     expect(() => parse(args)).toThrow(message);

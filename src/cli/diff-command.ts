@@ -1,5 +1,5 @@
 // `overlaydiff diff`: argv → DiffOptions → diff() → descriptor on stdout (or stderr when the layer is).
-import { helpRequested, parseCommandArgs } from './command-args.js';
+import { helpRequested, parseCommandArgs, xattrNamespaceFlag } from './command-args.js';
 import { formatDescriptor } from './diff-report.js';
 import { withInterrupts } from './interrupt.js';
 import { reportStream, reserveStdoutForData } from './report-stream.js';
@@ -126,10 +126,7 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
   const input = diffInput(values);
   if (values.verify && input.kind !== 'mountpoint') throw usageError('--verify needs --mountpoint: the mounted snapshot is what the layer is checked against');
   if (values.verify && (values.output === undefined || values.output === '-')) throw usageError('--verify needs -o FILE: the layer is read back');
-  const namespace = values['xattr-namespace'];
-  if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
-    throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
-  }
+  const namespace = xattrNamespaceFlag(values['xattr-namespace']);
   const compression = values.compression ?? 'none';
   if (values.level !== undefined && compression === 'none') {
     throw usageError(`--level needs --compression gzip or zstd${values.compression === undefined ? '' : ', not none'}: an uncompressed layer has no level`);
@@ -179,12 +176,12 @@ function diffInput(values: { upper?: string; lower?: string; workdir?: string; m
   if (values.mounts !== undefined) return { kind: 'mounts', file: nonEmptyValue('--mounts', values.mounts) };
   if (values.mountpoint !== undefined) return { kind: 'mountpoint', dir: nonEmptyValue('--mountpoint', values.mountpoint) };
   if (values.upper === undefined) throw usageError('--upper is required (or --mounts FILE, or --mountpoint DIR)');
-  const uppers = splitPathList(values.upper);
+  const uppers = splitPathList('--upper', values.upper);
   if (uppers.length === 0) throw usageError('--upper needs at least one directory');
   return {
     kind: 'paths',
     upper: uppers.length === 1 ? uppers[0]! : uppers,
-    lowers: values.lower === undefined ? [] : splitPathList(values.lower),
+    lowers: values.lower === undefined ? [] : splitPathList('--lower', values.lower),
     ...(values.workdir === undefined ? {} : { workdir: nonEmptyValue('--workdir', values.workdir) }),
   };
 }

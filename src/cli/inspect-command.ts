@@ -1,5 +1,5 @@
 // `overlaydiff inspect`: argv → InspectOptions → inspectLayer() → a listing (or JSON) and lint findings on stdout.
-import { helpRequested, parseCommandArgs } from './command-args.js';
+import { helpRequested, parseCommandArgs, xattrNamespaceFlag } from './command-args.js';
 import { withInterrupts } from './interrupt.js';
 import { displayPath, usageError } from '../errors.js';
 import { inspectLayer, type InspectEntry, type InspectOptions, type InspectResult } from '../inspect/inspect.js';
@@ -49,10 +49,7 @@ export function parseInspectArgs(args: readonly string[]): InspectCommand {
   });
   const [layer, ...extra] = positionals;
   if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  const namespace = values['xattr-namespace'];
-  if (namespace !== undefined && namespace !== 'trusted' && namespace !== 'user') {
-    throw usageError(`--xattr-namespace must be trusted or user, not ${JSON.stringify(namespace)}`);
-  }
+  const namespace = xattrNamespaceFlag(values['xattr-namespace']);
   if (!values.lint && (values.lower !== undefined || namespace !== undefined)) throw usageError('--lower and --xattr-namespace go with --lint');
   if (values.layout !== undefined) {
     if (layer !== undefined) throw usageError('give either LAYER or --layout, not both');
@@ -62,7 +59,7 @@ export function parseInspectArgs(args: readonly string[]): InspectCommand {
   }
   if (values.tag !== undefined) throw usageError('--tag goes with --layout');
   if (layer === undefined || layer === '') throw usageError('inspect needs LAYER or --layout DIR');
-  const lowers = values.lower === undefined ? [] : splitPathList(values.lower);
+  const lowers = values.lower === undefined ? [] : splitPathList('--lower', values.lower);
   return {
     kind: 'layer',
     options: {

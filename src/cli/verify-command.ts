@@ -1,5 +1,5 @@
 // `overlaydiff verify`: a layer + lowers + the snapshot's merged view → mismatches, exit 1 on any.
-import { helpRequested, parseCommandArgs } from './command-args.js';
+import { helpRequested, parseCommandArgs, xattrNamespaceFlag } from './command-args.js';
 import { verify } from '../verify/verify.js';
 import { OverlaydiffError } from '../errors.js';
 import { jsonReport } from './json-report.js';
@@ -28,11 +28,10 @@ export async function runVerifyCommand(args: readonly string[]): Promise<number>
   });
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.layer === undefined || values.merged === undefined) throw new OverlaydiffError('E_USAGE', 'verify needs --layer and --merged');
-  const namespace = values['xattr-namespace'];
-  if (namespace !== 'trusted' && namespace !== 'user') throw new OverlaydiffError('E_USAGE', `--xattr-namespace must be trusted or user`);
+  const namespace = xattrNamespaceFlag(values['xattr-namespace']);
   const result = await verify({
     layer: values.layer,
-    lowers: values.lower === undefined ? [] : splitPathList(values.lower),
+    lowers: values.lower === undefined ? [] : splitPathList('--lower', values.lower),
     merged: values.merged,
     xattrNamespace: namespace,
   });

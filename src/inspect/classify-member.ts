@@ -1,5 +1,5 @@
 // Classifies a tar member of a layer by its name and type: entry, whiteout, opaque marker (pure).
-import { WH_OPAQUE, WH_PREFIX } from '../classify/whiteout.js';
+import { memberPosition, type MemberPosition } from '../tar/member-order.js';
 import type { TarEntry } from '../types.js';
 
 /** What a member means for the layer. */
@@ -17,16 +17,15 @@ export type MemberKind =
 export interface MemberPath {
   /** Components, '.' and empty ones dropped; leading '/' ignored. */
   readonly components: readonly Buffer[];
+  /** The components '/'-joined: the path as the member means it. */
+  readonly path: Buffer;
   /** The directory the member lives in, '/'-joined ('' for the root). */
   readonly parent: Buffer;
   readonly kind: MemberKind;
   /** For a whiteout, the path it hides; for an opaque marker, its directory. */
   readonly target?: Buffer;
-  /**
-   * Canonical sort key: the components with a whiteout's name replaced by its target name and an
-   * opaque marker's by an empty component (right after its dir, before any child).
-   */
-  readonly orderKey: readonly Buffer[];
+  /** Where the member sorts in the canonical order the writer checks (`compareMemberPositions`). */
+  readonly position: MemberPosition;
 }
 
 const SLASH = Buffer.from('/');
@@ -34,29 +33,13 @@ const DOT = Buffer.from('.');
 
 export function classifyMember(entry: Pick<TarEntry, 'path' | 'type' | 'devMajor' | 'devMinor'>): MemberPath {
   const components = splitComponents(entry.path);
-  const parentComponents = components.slice(0, -1);
-  const parent = Buffer.concat(joinWithSlash(parentComponents));
-  const name = components.at(-1) ?? Buffer.alloc(0);
-  if (entry.type !== 'dir' && name.equals(WH_OPAQUE)) {
-    return { components, parent, kind: 'opaque', target: parent, orderKey: [...parentComponents, Buffer.alloc(0)] };
-  }
-  if (entry.type !== 'dir' && name.length > WH_PREFIX.length && name.subarray(0, WH_PREFIX.length).equals(WH_PREFIX)) {
-    const hidden = name.subarray(WH_PREFIX.length);
-    const target = Buffer.concat(joinWithSlash([...parentComponents, hidden]));
-    return { components, parent, kind: 'whiteout', target, orderKey: [...parentComponents, hidden] };
-  }
+  const path = joinWithSlash(components);
+  const parent = joinWithSlash(components.slice(0, -1));
+  const position = memberPosition(path, entry.type);
+  if (position.marker === 'opaque') return { components, path, parent, kind: 'opaque', target: parent, position };
+  if (position.marker === 'whiteout') return { components, path, parent, kind: 'whiteout', target: position.key, position };
   const kind = entry.type === 'char' && entry.devMajor === 0 && entry.devMinor === 0 ? 'char-whiteout' : 'entry';
-  return { components, parent, kind, orderKey: components };
-}
-
-/** Compares two order keys component by component, by bytes; a prefix sorts first. */
-export function compareOrderKeys(a: readonly Buffer[], b: readonly Buffer[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = Buffer.compare(a[i]!, b[i]!);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
+  return { components, path, parent, kind, position };
 }
 
 function splitComponents(path: Buffer): Buffer[] {
@@ -71,6 +54,6 @@ function splitComponents(path: Buffer): Buffer[] {
   return parts;
 }
 
-function joinWithSlash(parts: readonly Buffer[]): Buffer[] {
-  return parts.flatMap((p, i) => (i === 0 ? [p] : [SLASH, p]));
+function joinWithSlash(parts: readonly Buffer[]): Buffer {
+  return Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [SLASH, p])));
 }

@@ -7,7 +7,8 @@ import { createCompressor } from '../blob/compress.js';
 import { parseInspectArgs } from '../cli/inspect-command.js';
 import { TAR_BLOCK_SIZE, encodeEntryHeaders, endOfArchive, paddingLength } from '../tar/header.js';
 import type { TarEntry, TarEntryType } from '../types.js';
-import { classifyMember, compareOrderKeys } from './classify-member.js';
+import { compareCanonical } from '../canonical-order.js';
+import { classifyMember } from './classify-member.js';
 import { LINT_RULES, inspectLayer, type InspectEntry, type LintRule } from './inspect.js';
 
 let root: string;
@@ -111,15 +112,17 @@ function cleanTar(): Buffer {
 
 describe('classifyMember', () => {
   it('puts a whiteout in its target name’s place and an opaque marker right after its dir', () => {
-    const key = (path: string, type: TarEntryType = 'file'): readonly Buffer[] => classifyMember({ path: Buffer.from(path), type, devMajor: 0, devMinor: 0 }).orderKey;
-    expect(compareOrderKeys(key('a', 'dir'), key('a/.wh..wh..opq'))).toBeLessThan(0);
-    expect(compareOrderKeys(key('a/.wh..wh..opq'), key('a/!'))).toBeLessThan(0);
-    expect(compareOrderKeys(key('a/.wh.b'), key('a/c'))).toBeLessThan(0);
-    expect(compareOrderKeys(key('a/.wh.z'), key('a/c'))).toBeGreaterThan(0);
+    const key = (path: string, type: TarEntryType = 'file'): Buffer => classifyMember({ path: Buffer.from(path), type, devMajor: 0, devMinor: 0 }).position.key;
+    expect(compareCanonical(key('a', 'dir'), key('a/.wh..wh..opq'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/.wh..wh..opq'), key('a/!'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/.wh.b'), key('a/c'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/.wh.z'), key('a/c'))).toBeGreaterThan(0);
     // Depth first: a's subtree before a-b, though '/' > '-' in bytes.
-    expect(compareOrderKeys(key('a/z'), key('a-b'))).toBeLessThan(0);
+    expect(compareCanonical(key('a/z'), key('a-b'))).toBeLessThan(0);
     expect(classifyMember({ path: Buffer.from('x/.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({ kind: 'whiteout', target: Buffer.from('x/y') });
     expect(classifyMember({ path: Buffer.from('x/c'), type: 'char', devMajor: 0, devMinor: 0 }).kind).toBe('char-whiteout');
+    // Read as an applier reads the name: '.', empty components and a leading '/' do not count.
+    expect(classifyMember({ path: Buffer.from('/./x//.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({ path: Buffer.from('x/.wh.y'), target: Buffer.from('x/y'), position: { key: Buffer.from('x/y'), marker: 'whiteout' } });
   });
 });
 
@@ -195,10 +198,15 @@ describe('inspectLayer', () => {
     expect(rules).toEqual(['opaque-no-lower', 'whiteout-absent']);
   });
 
-  it('flags an entry and a whiteout for the same name, and an opaque marker on a lower non-directory', async () => {
-    const layer = write('same.tar', tar([{ path: '.wh.b' }, { path: 'b' }, { path: 'notdir', type: 'dir' }, { path: 'notdir/.wh..wh..opq' }]));
-    const rules = (await inspectLayer({ layer, lint: true, lowers: [lower] })).findings.map((f) => f.rule);
-    expect(rules).toEqual(['duplicate', 'opaque-no-lower']);
+  it('flags a whiteout after the entry of its own name, and an opaque marker on a lower non-directory', async () => {
+    const layer = write('same.tar', tar([{ path: 'b' }, { path: '.wh.b' }, { path: 'notdir', type: 'dir' }, { path: 'notdir/.wh..wh..opq' }]));
+    const findings = (await inspectLayer({ layer, lint: true, lowers: [lower] })).findings;
+    expect(findings.map((f) => [f.rule, f.path.toString()])).toEqual([['duplicate', '.wh.b'], ['opaque-no-lower', 'notdir/.wh..wh..opq']]);
+  });
+
+  it('lints clean a whiteout just before the entry of its name, as diff writes a recreated directory', async () => {
+    const layer = write('recreated.tar', tar([{ path: '.wh.b' }, { path: 'b', type: 'dir' }, { path: 'b/new' }]));
+    expect((await inspectLayer({ layer, lint: true, lowers: [lower] })).findings).toEqual([]);
   });
 
   it('keeps the empty-xattr scan in step across file data', async () => {

@@ -7,9 +7,10 @@ import { dialectFor, isPrivateXattr, checkXattrNamespace } from '../classify/nam
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { OverlaydiffError, displayPath, ioError } from '../errors.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
+import { compareMemberPositions, type MemberPosition } from '../tar/member-order.js';
 import { readTar } from '../tar/reader.js';
 import type { Compression, TarEntry, TarEntryType, XattrNamespace } from '../types.js';
-import { classifyMember, compareOrderKeys, type MemberKind } from './classify-member.js';
+import { classifyMember, type MemberKind } from './classify-member.js';
 
 export type { MemberKind } from './classify-member.js';
 
@@ -98,7 +99,8 @@ export interface InspectResult {
  * - `opaque-no-lower`: an opaque marker on a directory the lowers do not have (only with `lowers`);
  * - `private-xattr`: an overlay-private xattr (`trusted.overlay.*`, `user.overlay.*`, ...);
  * - `char-device-whiteout`: a char device 0:0 (an overlayfs whiteout, meaningless in a layer);
- * - `duplicate`: a path given twice, or both an entry and a whiteout for one name;
+ * - `duplicate`: a path given twice, or a whiteout after the entry of the same name (just before it,
+ *   the whiteout belongs to a directory the layer recreates, as `diff` writes it);
  * - `child-before-parent`: a member before its parent directory's entry;
  * - `non-canonical-order`: a member sorting before its predecessor;
  * - `empty-xattr`: a `SCHILY.xattr.*` PAX record with an empty value (readers drop it).
@@ -196,7 +198,7 @@ class Linter {
   readonly #seen = new Map<string, number>();
   /** Parent dir path → first member that came before it. */
   readonly #orphans = new Map<string, number>();
-  #previousKey: readonly Buffer[] | undefined;
+  #previous: MemberPosition | undefined;
 
   constructor(findings: LintFinding[], lowers: LowerView | undefined) {
     this.#findings = findings;
@@ -207,19 +209,20 @@ class Linter {
     const report = (rule: LintRule, message: string): void => {
       this.#findings.push({ rule, index: entry.index, path: entry.path, message: `${displayPath(entry.path)}: ${message}` });
     };
-    const key = Buffer.concat([...path.components.flatMap((c, i) => (i === 0 ? [c] : [SLASH, c]))]).toString('latin1');
+    const key = path.path.toString('latin1');
 
     // Order, duplicates.
     const earlier = this.#seen.get(key);
     if (earlier !== undefined) {
       report('duplicate', `also member #${earlier}`);
-    } else if (this.#previousKey !== undefined) {
-      const c = compareOrderKeys(path.orderKey, this.#previousKey);
-      if (c === 0) report('duplicate', 'an entry and a whiteout for the same name');
+    } else if (this.#previous !== undefined) {
+      // The writer's order: `.wh.X` may come just before `X` (recreated), never after it.
+      const c = compareMemberPositions(path.position, this.#previous);
+      if (c <= 0 && path.position.key.equals(this.#previous.key)) report('duplicate', 'a whiteout after the entry of the same name');
       else if (c < 0) report('non-canonical-order', 'sorts before the member preceding it (depth first, names by bytes per directory)');
     }
     if (earlier === undefined) this.#seen.set(key, entry.index);
-    this.#previousKey = path.orderKey;
+    this.#previous = path.position;
 
     // Parents first.
     const parentKey = path.parent.toString('latin1');
@@ -254,4 +257,3 @@ class Linter {
   }
 }
 
-const SLASH = Buffer.from('/');

@@ -81,13 +81,14 @@ export function layerXattrs(xattrs: readonly Xattr[], policy: Pick<EntryPolicy, 
   return kept;
 }
 
-/** `dir/.wh.NAME` for a deleted `dir/NAME`; `dir/.wh..wh..opq` for an opaque `dir`. */
+/** `dir/.wh.NAME`, the whiteout of a deleted `dir/NAME`. */
 export function whiteoutMember(path: Buffer): TarEntry {
   const slash = path.lastIndexOf(0x2f);
   const name = Buffer.concat([path.subarray(0, slash + 1), WH_PREFIX, path.subarray(slash + 1)]);
   return markerMember(name);
 }
 
+/** `dir/.wh..wh..opq`, the marker that hides the lower content of an opaque `dir`. */
 export function opaqueMember(dir: Buffer): TarEntry {
   return markerMember(Buffer.concat([dir, Buffer.from('/'), WH_OPAQUE]));
 }

@@ -33,13 +33,14 @@ export function unescapeOverlayPath(path: string): string {
 /**
  * Splits a `lowerdir=` value as `ovl_parse_param_split_lowerdirs` does: layers are separated by an
  * unescaped ':', and '::' starts the data-only layers (every layer after it is data-only). Paths
- * are unescaped (`\:` → ':', `\,` → ',', `\\` → '\'). Throws E_USAGE where the kernel refuses.
+ * are unescaped (`\:` → ':', `\,` → ',', `\\` → '\'). Throws E_USAGE where the kernel refuses,
+ * the message starting with `label` (what the user wrote the list as).
  */
-export function splitLowerdir(value: string): { lowers: string[]; dataLowers: string[] } {
+export function splitLowerdir(value: string, label = `lowerdir=${value}`): { lowers: string[]; dataLowers: string[] } {
   const lowers: string[] = [];
   const dataLowers: string[] = [];
   if (value === '') return { lowers, dataLowers };
-  if (value.startsWith(':')) throw bad(`lowerdir=${value}: a lowerdir cannot start with ':'`);
+  if (value.startsWith(':')) throw bad(`${label}: a layer list cannot start with ':'`);
   let current = '';
   let data = false;
   let i = 0;
@@ -63,12 +64,12 @@ export function splitLowerdir(value: string): { lowers: string[]; dataLowers: st
       colons++;
       i++;
     }
-    if (colons > 2) throw bad(`lowerdir=${value}: only ':' or '::' may separate layers`);
-    if (i === value.length) throw bad(`lowerdir=${value}: unescaped trailing ':'`);
+    if (colons > 2) throw bad(`${label}: only ':' or '::' may separate layers`);
+    if (i === value.length) throw bad(`${label}: unescaped trailing ':'`);
     push();
     current = '';
     if (colons === 2) data = true;
-    else if (data) throw bad(`lowerdir=${value}: regular layers cannot follow data-only layers ('::')`);
+    else if (data) throw bad(`${label}: regular layers cannot follow data-only layers ('::')`);
   }
   push();
   return { lowers, dataLowers };

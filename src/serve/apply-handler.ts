@@ -1,6 +1,7 @@
 // Apply: a layer blob from containerd's content store → the hardened applier on the snapshot's mounts → the uncompressed descriptor.
 import { status } from '@grpc/grpc-js';
 import { MEDIA_TYPE_TAR } from '../blob/compress.js';
+import { isSha256Digest } from '../blob/digest.js';
 import { isApplicableMediaType, isEncryptedMediaType } from '../blob/media-types.js';
 import { applyMounts } from '../apply/apply-mounts.js';
 import { OverlaydiffError } from '../errors.js';
@@ -12,7 +13,6 @@ import { fromWire } from './diff-handler.js';
 import { GrpcError } from './grpc-status.js';
 import type { ApplyRequest, WireDescriptor } from './proto.js';
 
-const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 export interface ApplyOutcome {
   readonly descriptor: WireDescriptor;
@@ -30,7 +30,7 @@ export interface ApplyOutcome {
  */
 export async function handleApply(request: ApplyRequest, ctx: CallContext, client: ContainerdClient): Promise<ApplyOutcome> {
   const desc = request.diff;
-  if (desc === undefined || desc === null || !DIGEST_PATTERN.test(desc.digest)) {
+  if (desc === undefined || desc === null || !isSha256Digest(desc.digest)) {
     throw new GrpcError(status.INVALID_ARGUMENT, `the layer descriptor needs a sha256 digest, got ${JSON.stringify(desc?.digest ?? null)}`);
   }
   const payloads = Object.keys(request.payloads);

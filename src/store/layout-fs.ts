@@ -16,12 +16,13 @@ import {
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { isSha256Digest, isSha256Hex } from '../blob/digest.js';
 import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { writeTempFile } from '../fsio/atomic-write.js';
 import { TEMP_PREFIX, tempOwnerPid, type BlobListing, type TempListing } from './grace.js';
 import type { LoadResult } from './mark.js';
 import { crashPoint } from './fault-points.js';
-import { IMAGE_LAYOUT_VERSION, MEDIA_TYPE_INDEX, isIndex, isSha256Digest, type OciDescriptor, type OciIndex } from './oci-types.js';
+import { IMAGE_LAYOUT_VERSION, MEDIA_TYPE_INDEX, isIndex, type OciDescriptor, type OciIndex } from './oci-types.js';
 
 export const BLOBS_DIR = 'blobs';
 export const SHA256_DIR = join(BLOBS_DIR, 'sha256');
@@ -209,7 +210,7 @@ export function listBlobs(layout: string): { blobs: BlobListing[]; temps: TempLi
   const blobs: BlobListing[] = [];
   for (const hex of readDir(join(layout, SHA256_DIR))) {
     const mtimeMs = mtimeOf(join(layout, SHA256_DIR, hex));
-    if (mtimeMs !== undefined && /^[0-9a-f]{64}$/.test(hex)) blobs.push({ hex, mtimeMs });
+    if (mtimeMs !== undefined && isSha256Hex(hex)) blobs.push({ hex, mtimeMs });
   }
   const temps: TempListing[] = [];
   for (const name of readDir(join(layout, BLOBS_DIR))) {

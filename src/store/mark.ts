@@ -1,5 +1,6 @@
 // Mark phase of GC (and fsck's reference walk): the set of blobs reachable from the index's descriptors.
-import { isIndex, isIndexMediaType, isManifest, isManifestMediaType, isSha256Digest, type OciDescriptor } from './oci-types.js';
+import { isIndex, isIndexMediaType, isManifest, isManifestMediaType, type OciDescriptor } from './oci-types.js';
+import { isSha256Digest } from '../blob/digest.js';
 
 /** What loading a JSON blob gave: its parsed value, or why it could not be read. */
 export type LoadResult = { readonly kind: 'ok'; readonly value: unknown } | { readonly kind: 'missing' } | { readonly kind: 'invalid'; readonly reason: string };

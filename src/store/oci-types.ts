@@ -1,4 +1,5 @@
 // The OCI image-layout documents overlaydiff reads and writes, with guards that narrow parsed JSON.
+import { isSha256Digest } from '../blob/digest.js';
 
 export const MEDIA_TYPE_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const MEDIA_TYPE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -44,13 +45,6 @@ export interface ImageConfig {
   readonly rootfs: { readonly type: 'layers'; readonly diff_ids: readonly string[] };
   readonly history?: readonly Record<string, unknown>[];
   readonly [key: string]: unknown;
-}
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** True for `sha256:<64 lowercase hex>`, the only algorithm this store writes or resolves. */
-export function isSha256Digest(value: unknown): value is string {
-  return typeof value === 'string' && DIGEST.test(value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

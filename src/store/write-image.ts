@@ -1,4 +1,5 @@
 // diff → layout: stores the layer, an image config and a manifest as blobs, then publishes a tag in index.json.
+import { checkXattrNamespace } from '../classify/namespace.js';
 import { diff } from '../diff/diff.js';
 import { resolveSnapshotDirs, snapshotTrees } from '../diff/options.js';
 import { assertOutsideTrees } from '../fsio/output-target.js';
@@ -47,7 +48,7 @@ export async function diffToLayout(options: LayoutDiffOptions): Promise<LayoutDi
   const { layout, tag = DEFAULT_TAG, base, ...diffOptions } = options;
   checkRefName('tag', tag);
   if (base !== undefined) checkRefName('base', base);
-  assertXattrNamespaceAccess(options.xattrNamespace ?? 'trusted', 'diff');
+  assertXattrNamespaceAccess(checkXattrNamespace(options.xattrNamespace), 'diff');
   assertOutsideTrees(layout, snapshotTrees(resolveSnapshotDirs(diffOptions)), 'image layout');
   ensureLayout(layout);
   await withLayoutLock(layout, async () => ensureIndex(layout), options.signal);

@@ -1,4 +1,4 @@
-// Encodes one TarEntry into its header blocks: an optional PAX 'x' member, then the POSIX ustar header (pure).
+// The ustar header layout the writer and the reader share, and the encoding of one TarEntry into its header blocks: an optional PAX 'x' member, then the ustar header (pure).
 import { isUtf8 } from 'node:buffer';
 import { OverlaydiffError, displayPath } from '../errors.js';
 import type { TarEntry, TarEntryType } from '../types.js';
@@ -29,13 +29,17 @@ const USTAR_FIELD_SIZES = [
 ] as const;
 
 type UstarFieldName = (typeof USTAR_FIELD_SIZES)[number][0];
-interface UstarField {
+/** Where a field sits in a 512-byte ustar header block. */
+export interface UstarField {
   readonly offset: number;
   readonly size: number;
 }
-const FIELD = layOutFields();
+/** The ustar header fields by name: the one table the writer and the reader use. */
+export const USTAR_FIELD: Readonly<Record<UstarFieldName, UstarField>> = layOutFields();
+const FIELD = USTAR_FIELD;
 
-const MAGIC = Buffer.from('ustar\0', 'latin1');
+/** The magic of a POSIX ustar header; only with it does the `prefix` field hold part of the name. */
+export const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
 const VERSION = Buffer.from('00', 'latin1');
 // A numeric field holds `size - 1` octal digits and a NUL.
 /** The largest number an 8-byte field (uid, gid, devmajor, devminor) holds in octal: 2097151. */
@@ -43,7 +47,7 @@ const SMALL_FIELD_MAX = 8 ** (FIELD.uid.size - 1) - 1;
 /** The first number a 12-byte field (size, mtime) cannot hold in octal: 8^11, 8 GiB as a size. */
 const LARGE_FIELD_LIMIT = 8n ** BigInt(FIELD.size.size - 1);
 /** Permission bits plus setuid, setgid and sticky; the file type is the typeflag's job. */
-const MODE_BITS = 0o7777;
+export const MODE_BITS = 0o7777;
 const BASE_256_FLAG = 0x80;
 /** GNU tar refuses device numbers outside its signed 32-bit major_t/minor_t ("out of minor_t range"). */
 const MAX_DEVICE_NUMBER = 2 ** 31 - 1;
@@ -51,7 +55,8 @@ const MAX_DEVICE_NUMBER = 2 ** 31 - 1;
 const PAX_HEADER_NAME = Buffer.from('././@PaxHeader');
 const PAX_HEADER_MODE = 0o644;
 const PAX_TYPEFLAG = 'x';
-const XATTR_KEY_PREFIX = Buffer.from('SCHILY.xattr.');
+/** The PAX key prefix of an xattr record: `SCHILY.xattr.<name>=<raw value>`. */
+export const XATTR_KEY_PREFIX = Buffer.from('SCHILY.xattr.');
 const BINARY = Buffer.from('BINARY');
 /** Stands in for a non-ASCII byte in the ustar copy of a name that PAX carries in full. */
 const STAND_IN = 0x5f; // '_'
@@ -66,6 +71,19 @@ const TYPEFLAGS: Readonly<Record<TarEntryType, string>> = {
   dir: '5',
   fifo: '6',
 };
+
+/** The typeflag of a pre-POSIX regular file (or, with a name ending in '/', a directory). */
+export const OLD_FILE_TYPEFLAG = '\0';
+
+/**
+ * The member type of each typeflag a reader accepts: the ones written here, the pre-POSIX NUL
+ * and '7' (a contiguous file: a regular file everywhere but on one historic system).
+ */
+export const TYPE_OF_TYPEFLAG: ReadonlyMap<string, TarEntryType> = new Map<string, TarEntryType>([
+  ...(Object.keys(TYPEFLAGS) as TarEntryType[]).map((type) => [TYPEFLAGS[type], type] as const),
+  [OLD_FILE_TYPEFLAG, 'file'],
+  ['7', 'file'],
+]);
 
 /** Two zero blocks: the end-of-archive marker. */
 export function endOfArchive(): Buffer {
@@ -178,7 +196,7 @@ function encodeUstarBlock(v: UstarValues): Buffer {
   writeOctal(block, FIELD.mtime, v.mtime);
   writeText(block, FIELD.typeflag, Buffer.from(v.typeflag, 'latin1'));
   writeText(block, FIELD.linkname, v.linkname);
-  writeText(block, FIELD.magic, MAGIC);
+  writeText(block, FIELD.magic, USTAR_MAGIC);
   writeText(block, FIELD.version, VERSION);
   // uname, gname and prefix stay empty (zero bytes): owners travel as numbers only.
   writeDeviceNumber(block, FIELD.devmajor, BigInt(v.devMajor));
@@ -187,14 +205,26 @@ function encodeUstarBlock(v: UstarValues): Buffer {
   return block;
 }
 
-// POSIX: the unsigned sum of all header bytes, the checksum field counted as 8 spaces. Written
-// as GNU tar, Go and Python do: 6 octal digits, NUL, space.
+// Written as GNU tar, Go and Python do: 6 octal digits, NUL, space.
 function writeChecksum(block: Buffer): void {
   const { offset, size } = FIELD.chksum;
-  block.fill(' ', offset, offset + size, 'latin1');
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.write(`${sum.toString(8).padStart(size - 2, '0')}\0 `, offset, 'latin1');
+  block.write(`${headerChecksums(block).unsigned.toString(8).padStart(size - 2, '0')}\0 `, offset, 'latin1');
+}
+
+/**
+ * The sums a header's checksum field may hold (POSIX: the unsigned sum of all its bytes, the
+ * checksum field counted as 8 spaces; old tars summed signed bytes, and GNU tar accepts both).
+ */
+export function headerChecksums(block: Buffer): { unsigned: number; signed: number } {
+  const { offset, size } = FIELD.chksum;
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < TAR_BLOCK_SIZE; i++) {
+    const byte = i >= offset && i < offset + size ? 0x20 : block[i]!;
+    unsigned += byte;
+    signed += byte >= 0x80 ? byte - 0x100 : byte;
+  }
+  return { unsigned, signed };
 }
 
 function writeText(block: Buffer, field: UstarField, bytes: Buffer): void {

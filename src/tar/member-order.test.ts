@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OverlaydiffError } from '../errors.js';
 import type { TarEntry } from '../types.js';
-import { MemberOrder } from './member-order.js';
+import { MemberOrder, compareMemberPositions, memberPosition } from './member-order.js';
 
 const member = (path: string): TarEntry => ({ path: Buffer.from(path), type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0n, size: 0n, devMajor: 0, devMinor: 0, xattrs: [] });
 
@@ -34,5 +34,15 @@ describe('MemberOrder', () => {
   it('fails when a whiteout follows the entry of its own name, or a member repeats after its subtree', () => {
     expect(failure(['d', 'd/.wh.x', 'd/x', 'd/.wh.x']).message).toContain('d/.wh.x');
     expect(failure(['a', 'a/b', 'c', 'a/b']).message).toContain('out of canonical order');
+  });
+
+  it('places a marker by the name it acts on, and reads a directory named .wh.x as an entry', () => {
+    expect(memberPosition(Buffer.from('a/.wh.b'), 'file')).toEqual({ key: Buffer.from('a/b'), marker: 'whiteout' });
+    expect(memberPosition(Buffer.from('a/.wh..wh..opq'), 'file')).toEqual({ key: Buffer.from('a/'), marker: 'opaque' });
+    expect(memberPosition(Buffer.from('a/.wh.b'), 'dir')).toEqual({ key: Buffer.from('a/.wh.b'), marker: 'entry' });
+    const at = (path: string): ReturnType<typeof memberPosition> => memberPosition(Buffer.from(path), 'file');
+    expect(compareMemberPositions(at('a/.wh.b'), at('a/b'))).toBeLessThan(0);
+    expect(compareMemberPositions(at('a/b'), at('a/.wh.b'))).toBeGreaterThan(0);
+    expect(compareMemberPositions(at('a/.wh..wh..opq'), at('a/!'))).toBeLessThan(0);
   });
 });

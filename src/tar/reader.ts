@@ -1,7 +1,19 @@
 // Reads a tar stream (ustar, POSIX PAX, GNU long names) into TarEntry headers with streamed bodies.
 import { OverlaydiffError, displayPath } from '../errors.js';
-import type { TarEntry, TarEntryType, Xattr } from '../types.js';
-import { TAR_BLOCK_SIZE, paddingLength, type UstarValues } from './header.js';
+import type { TarEntry, Xattr } from '../types.js';
+import {
+  MODE_BITS,
+  OLD_FILE_TYPEFLAG,
+  TAR_BLOCK_SIZE,
+  TYPE_OF_TYPEFLAG,
+  USTAR_FIELD,
+  USTAR_MAGIC,
+  XATTR_KEY_PREFIX,
+  headerChecksums,
+  paddingLength,
+  type UstarField,
+  type UstarValues,
+} from './header.js';
 
 /** Bounds on what the reader holds in memory for one member's metadata. */
 export interface TarReaderLimits {
@@ -22,21 +34,7 @@ export interface TarMember {
 }
 
 const DEFAULT_MAX_HEADER_DATA = 1 << 20;
-const XATTR_PREFIX = Buffer.from('SCHILY.xattr.');
 const GNU_SPARSE_PREFIX = 'GNU.sparse.';
-const MODE_BITS = 0o7777;
-
-const TYPES: Readonly<Record<string, TarEntryType>> = {
-  '0': 'file',
-  '\0': 'file',
-  '7': 'file', // contiguous file: a regular file everywhere but on one historic system
-  '1': 'hardlink',
-  '2': 'symlink',
-  '3': 'char',
-  '4': 'block',
-  '5': 'dir',
-  '6': 'fifo',
-};
 
 /**
  * Yields the members of the tar in `source`, in archive order. Header blocks are checksummed
@@ -150,8 +148,8 @@ class PendingMeta {
 
   applyPax(records: readonly PaxRecord[], context: string): void {
     for (const { key, value } of records) {
-      if (key.subarray(0, XATTR_PREFIX.length).equals(XATTR_PREFIX)) {
-        const name = key.subarray(XATTR_PREFIX.length);
+      if (key.subarray(0, XATTR_KEY_PREFIX.length).equals(XATTR_KEY_PREFIX)) {
+        const name = key.subarray(XATTR_KEY_PREFIX.length);
         if (name.length === 0) throw bad(`${context}: PAX record SCHILY.xattr. has no attribute name`);
         // An empty value deletes the key (POSIX pax: "a null value ... shall be treated as deleted").
         if (value.length === 0) {
@@ -192,27 +190,26 @@ class PendingMeta {
 
 type Header = UstarValues;
 
-const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
-
 function parseHeader(block: Buffer): Header {
-  const rawName = cString(block.subarray(0, 100));
+  const field = (f: UstarField): Buffer => block.subarray(f.offset, f.offset + f.size);
+  const rawName = cString(field(USTAR_FIELD.name));
   const context = displayPath(rawName);
   checkChecksum(block, context);
-  const magic = block.subarray(257, 263);
-  const prefix = magic.equals(USTAR_MAGIC) ? cString(block.subarray(345, 500)) : Buffer.alloc(0);
+  const prefix = field(USTAR_FIELD.magic).equals(USTAR_MAGIC) ? cString(field(USTAR_FIELD.prefix)) : Buffer.alloc(0);
   const name = prefix.length > 0 ? Buffer.concat([prefix, Buffer.from('/'), rawName]) : rawName;
-  const num = (offset: number, size: number, what: string): bigint => parseNumber(block.subarray(offset, offset + size), what, context);
+  const num = (what: 'mode' | 'uid' | 'gid' | 'size' | 'mtime' | 'devmajor' | 'devminor'): bigint => parseNumber(field(USTAR_FIELD[what]), what, context);
+  const small = (what: 'uid' | 'gid' | 'devmajor' | 'devminor'): number => smallNumber(num(what), what, context);
   return {
     name,
-    mode: Number(num(100, 8, 'mode') & BigInt(MODE_BITS)),
-    uid: smallNumber(num(108, 8, 'uid'), 'uid', context),
-    gid: smallNumber(num(116, 8, 'gid'), 'gid', context),
-    size: num(124, 12, 'size'),
-    mtime: num(136, 12, 'mtime'),
-    typeflag: String.fromCharCode(block[156]!),
-    linkname: cString(block.subarray(157, 257)),
-    devMajor: smallNumber(num(329, 8, 'devmajor'), 'devmajor', context),
-    devMinor: smallNumber(num(337, 8, 'devminor'), 'devminor', context),
+    mode: Number(num('mode') & BigInt(MODE_BITS)),
+    uid: small('uid'),
+    gid: small('gid'),
+    size: num('size'),
+    mtime: num('mtime'),
+    typeflag: String.fromCharCode(block[USTAR_FIELD.typeflag.offset]!),
+    linkname: cString(field(USTAR_FIELD.linkname)),
+    devMajor: small('devmajor'),
+    devMinor: small('devminor'),
   };
 }
 
@@ -220,12 +217,12 @@ function buildEntry(header: Header, meta: PendingMeta): Omit<TarEntry, 'source'>
   let path = meta.path ?? meta.longName ?? header.name;
   const linkTarget = meta.linkpath ?? meta.longLink ?? header.linkname;
   const context = displayPath(path);
-  let type = TYPES[header.typeflag];
+  let type = TYPE_OF_TYPEFLAG.get(header.typeflag);
   if (type === undefined) {
     throw bad(`${context}: member type ${JSON.stringify(header.typeflag)} is not supported (GNU sparse, multi-volume and other extensions)`);
   }
   // Go and Python: only the old NUL typeflag with a trailing '/' means a directory.
-  if (header.typeflag === '\0' && path.length > 0 && path[path.length - 1] === 0x2f) type = 'dir';
+  if (header.typeflag === OLD_FILE_TYPEFLAG && path.length > 0 && path[path.length - 1] === 0x2f) type = 'dir';
   path = stripTrailingSlashes(path);
   const isLink = type === 'hardlink' || type === 'symlink';
   if (isLink && linkTarget.length === 0) throw bad(`${context}: a ${type} member has no link target`);
@@ -251,16 +248,10 @@ function stripTrailingSlashes(path: Buffer): Buffer {
   return end === path.length ? path : path.subarray(0, end);
 }
 
-// POSIX: unsigned sum of the header with the checksum field as spaces; old tars summed signed bytes.
 function checkChecksum(block: Buffer, context: string): void {
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < TAR_BLOCK_SIZE; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += byte;
-    signed += byte >= 0x80 ? byte - 0x100 : byte;
-  }
-  const stored = parseNumber(block.subarray(148, 156), 'checksum', context);
+  const { unsigned, signed } = headerChecksums(block);
+  const { offset, size } = USTAR_FIELD.chksum;
+  const stored = parseNumber(block.subarray(offset, offset + size), 'checksum', context);
   if (stored !== BigInt(unsigned) && stored !== BigInt(signed)) {
     throw bad(`${context || '(header)'}: header checksum mismatch (stored ${stored}, computed ${unsigned}): not a tar archive, or a corrupt one`);
   }

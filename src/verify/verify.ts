@@ -1,7 +1,8 @@
 // verify: does a layer, applied on the lowers' merged view, give the snapshot's merged view?
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
-import { dialectFor } from '../classify/namespace.js';
+import { compareCanonical } from '../canonical-order.js';
+import { checkXattrNamespace, dialectFor } from '../classify/namespace.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { upperChanges } from '../diff/upper-changes.js';
 import { resolveDirectory } from '../diff/options.js';
@@ -15,7 +16,7 @@ import { FlatTree, type LayerMember } from '../layer/flat-tree.js';
 import { layerTar, newLayerHashes, openLayer } from '../blob/layer-stream.js';
 
 export interface VerifyOptions {
-  /** The layer blob (tar or tar+gzip). */
+  /** The layer blob (tar, tar+gzip or tar+zstd, detected). */
   layer: string;
   /** The lowerdirs the layer applies to, topmost first. */
   lowers: readonly string[];
@@ -43,7 +44,7 @@ type Content = { readonly file: DataSource } | { readonly sha256: string };
  * non-directories (whole seconds). Returns every mismatch; an empty list means the layer is right.
  */
 export async function verify(options: VerifyOptions): Promise<{ entries: number; mismatches: Mismatch[] }> {
-  const namespace = options.xattrNamespace ?? 'trusted';
+  const namespace = checkXattrNamespace(options.xattrNamespace);
   const dialect = dialectFor(namespace);
   assertXattrNamespaceAccess(namespace, 'verify');
   const lowers = options.lowers.map((lower) => resolveDirectory('lowerdir', lower));
@@ -95,7 +96,7 @@ function compare(expected: LayerMember<Content>[], actual: LayerMember<Content>[
   while (i < expected.length || j < actual.length) {
     const e = expected[i];
     const a = actual[j];
-    const order = e === undefined ? 1 : a === undefined ? -1 : comparePaths(e.entry.path, a.entry.path);
+    const order = e === undefined ? 1 : a === undefined ? -1 : compareCanonical(e.entry.path, a.entry.path);
     if (order < 0) {
       mismatches.push({ path: displayPath(e!.entry.path), what: 'in the layer applied on the lowers, missing from the merged view' });
       i++;
@@ -162,22 +163,4 @@ function hashFile(source: DataSource): string {
     closeSync(fd);
   }
   return hash.digest('hex');
-}
-
-/** Canonical order: component by component, names as bytes; an ancestor sorts before its descendants. */
-export function comparePaths(a: Buffer, b: Buffer): number {
-  let i = 0;
-  for (;;) {
-    const ea = nextSlash(a, i);
-    const eb = nextSlash(b, i);
-    const c = Buffer.compare(a.subarray(i, ea), b.subarray(i, eb));
-    if (c !== 0) return c;
-    if (ea === a.length || eb === b.length) return ea === a.length ? (eb === b.length ? 0 : -1) : 1;
-    i = ea + 1;
-  }
-}
-
-function nextSlash(path: Buffer, from: number): number {
-  const i = path.indexOf(0x2f, from);
-  return i < 0 ? path.length : i;
 }

@@ -43,13 +43,7 @@ interface OpenDir {
   next: number;
 }
 
-/**
- * Yields the merged view of `roots` depth first, siblings sorted by raw name bytes, as overlayfs
- * resolves it: the topmost layer with a name decides (whiteouts are yielded, and nothing below
- * them), a directory merges with the directories below it until an opaque one, a whiteout or a
- * non-directory. With one root this is a plain walk of that tree. Excluded paths are skipped
- * with their subtrees. Memory holds the sorted names of the open directories only.
- */
+/** How `walkStack` reads the stack. */
 export interface WalkOptions {
   readonly dialect: Dialect;
   /** Resolves renamed directories' origins; without it a redirect is refused. */
@@ -65,6 +59,13 @@ export interface WalkOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Yields the merged view of `roots` depth first, siblings sorted by raw name bytes, as overlayfs
+ * resolves it: the topmost layer with a name decides (whiteouts are yielded, and nothing below
+ * them), a directory merges with the directories below it until an opaque one, a whiteout or a
+ * non-directory. With one root this is a plain walk of that tree. Excluded paths are skipped
+ * with their subtrees. Memory holds the sorted names of the open directories only.
+ */
 export async function* walkStack(roots: readonly Buffer[], options: WalkOptions): AsyncGenerator<StackEntry> {
   const { dialect, origins, exclude, recreate, signal } = options;
   const rootLayers = roots.map((absPath, index) => ({ absPath, index, xattrWhiteouts: false }));
