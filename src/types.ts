@@ -7,10 +7,12 @@ export type XattrNamespace = 'trusted' | 'user';
 
 /** One extended attribute; name and value are raw bytes. */
 export interface Xattr {
+  /** The full name, namespace included (`user.foo`, `security.capability`). */
   readonly name: Buffer;
   readonly value: Buffer;
 }
 
+/** The type of a filesystem entry, as lstat(2) tells it. */
 export type FileType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
 
 /** What lstat says about an entry, with 64-bit fields kept as bigint. */
@@ -20,25 +22,38 @@ export interface FsStat {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
+  /** Bytes of data (a regular file's; a symlink's target length). */
   readonly size: bigint;
+  /** Modification time in nanoseconds since the epoch. */
   readonly mtimeNs: bigint;
+  /** Device and inode: with `dev`, the identity hardlinks share (overlay xino sets high inode bits). */
   readonly dev: bigint;
   readonly ino: bigint;
+  /** Link count. */
   readonly nlink: bigint;
+  /** Device numbers of a char or block device (0 otherwise). */
   readonly rdevMajor: number;
   readonly rdevMinor: number;
 }
 
-/** An entry of a walked tree. `path` is relative to the tree root, '/'-separated, never empty. */
+/** An entry of a walked tree. */
 export interface FsEntry {
+  /** Relative to the tree root (the snapshot root), '/'-separated, never empty; raw name bytes. */
   readonly path: Buffer;
+  /** Where the entry is on disk (in an upperdir, a lowerdir, or the workdir index). */
   readonly absPath: Buffer;
   readonly stat: FsStat;
   /** Symlink target bytes, for symlinks only. */
   readonly linkTarget?: Buffer;
-  /** Every xattr of the entry, sorted by name bytes (private ones included; the layer stage filters). */
+  /**
+   * Every xattr of the entry, sorted by name bytes, the overlay's private ones (`trusted.overlay.*`,
+   * `user.overlay.*`) included: a layer writer drops those, and any empty value (PAX cannot carry it).
+   */
   readonly xattrs: readonly Xattr[];
-  /** Where a regular file's data lives when not in the entry itself (a metacopy upper's lower origin). */
+  /**
+   * Where a regular file's data lives when not at `absPath` (a metacopy upper's lower origin):
+   * read the data from here, the metadata from the entry.
+   */
   readonly data?: DataSource;
 }
 
@@ -57,27 +72,39 @@ export interface LowerLayerDir extends LayerDir {
 /** A regular file holding data, identified so a replaced file is detected when it is read. */
 export interface DataSource {
   readonly absPath: Buffer;
+  /** The inode expected at `absPath`: a reader checks it, so a file swapped meanwhile is an error. */
   readonly dev: bigint;
   readonly ino: bigint;
 }
 
-/** What the entry at a path means for the layer. */
+/**
+ * What the entry at a path means for the layer: one element of the stream `changes()` yields and
+ * `diff` writes, like continuity's `ChangeFunc` calls. The stream is in canonical order (depth
+ * first, names compared as bytes within a directory), each path at most once:
+ * - `add` / `modify`: write `entry` (new, or changed against the lowers). `linksOutside` says
+ *   which of its inode's other links may lie outside the walked tree, so a writer must not make
+ *   a hardlink to a name it has not written: `'any'` for content copied from the lowers (inside a
+ *   renamed directory), `'index'` for the copy the kernel keeps in the workdir index (index=on);
+ *   absent: every link is in the stream.
+ * - `parent`: an unchanged directory on the way to a change. Write it (before its children) only
+ *   if something below it is written; drop it when its subtree ends without one. `diff` writes it
+ *   with its real metadata, so a layer's members always follow their parent directory.
+ * - `delete`: hide the lower entry at `path` (a whiteout, `.wh.NAME` in a tar layer).
+ * - `opaque`: hide everything the lowers have below the directory `dir`; it follows that
+ *   directory's own change (`dir/.wh..wh..opq` in a tar layer, right after the directory).
+ *
+ * Paths are relative to the snapshot root, '/'-separated raw bytes (no leading or trailing '/').
+ */
 export type Change =
-  /**
-   * Emit the entry (new or changed). `linksOutside` says which of its inode's links may lie
-   * outside the walked tree: 'any' for content copied from the lowers (a renamed directory's),
-   * 'index' for the one the kernel keeps in the workdir index (index=on). Default: none.
-   */
   | { readonly kind: 'add' | 'modify'; readonly path: Buffer; readonly entry: FsEntry; readonly linksOutside?: LinksOutside }
-  /** A directory that is emitted only if something below it is (parents precede children). */
   | { readonly kind: 'parent'; readonly path: Buffer; readonly entry: FsEntry }
-  /** Hide the lower entry at path (`.wh.NAME`). */
   | { readonly kind: 'delete'; readonly path: Buffer }
-  /** Hide the lower content of directory `dir` (`dir/.wh..wh..opq`); follows the dir's own change. */
   | { readonly kind: 'opaque'; readonly dir: Buffer };
 
+/** Which links of an `add`/`modify` change's inode may lie outside the stream; see {@link Change}. */
 export type LinksOutside = 'any' | 'index';
 
+/** The type of a tar member. */
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
 /** One tar member, fully decided: the tar stage only encodes it (and streams `source` for file data). */
@@ -124,20 +151,33 @@ export interface DiffStats {
   unmappedOwners: number;
 }
 
+/**
+ * The OCI content descriptor of a layer blob, exactly what an image manifest lists (nothing else:
+ * the diffID and the stats are beside it in {@link DiffResult}).
+ */
 export interface LayerDescriptor {
+  /** The blob's media type, e.g. `application/vnd.oci.image.layer.v1.tar+gzip`. */
   mediaType: string;
-  /** Digest of the blob as written (compressed when compression is on). */
+  /** `sha256:<hex>` of the blob as written (compressed when compression is on). */
   digest: string;
   /** Size of the blob in bytes. */
   size: number;
-  /** sha256 of the uncompressed tar. */
-  diffID: string;
   /** `containerd.io/uncompressed` (the diffID) and the caller's `annotations`. */
   annotations: { 'containerd.io/uncompressed': string } & Record<string, string>;
+}
+
+/** What `diff` wrote: the blob's descriptor, the diffID of its tar, and what the layer holds. */
+export interface DiffResult {
+  /** The layer blob's OCI descriptor. */
+  descriptor: LayerDescriptor;
+  /** `sha256:<hex>` of the uncompressed tar (the image config's `rootfs.diff_ids` entry). */
+  diffID: string;
+  /** Counts of the layer's members. */
   stats: DiffStats;
 }
 
-export interface DiffOptions {
+/** The snapshot a change stream or a diff reads: its upperdir(s) and lowerdirs, and how to read them. */
+export interface ChangesOptions {
   /**
    * The overlay upperdir to diff; several (topmost first) squash into one changeset equal to the
    * diff of their merged view against the lowers.
@@ -155,7 +195,15 @@ export interface DiffOptions {
   workdir?: string;
   /** The namespace the mount used for its private xattrs. Default: 'trusted'. */
   xattrNamespace?: XattrNamespace;
-  /** A file path (written atomically) or a Writable (not ended on error). */
+  /** Glob patterns (picomatch syntax, matched against '/'-separated relative paths); a match is neither emitted nor whited out, and excludes its subtree. Default: none. */
+  exclude?: readonly string[];
+  /** Stops the walk: the operation rejects with `E_ABORTED`. Default: none. */
+  signal?: AbortSignal;
+}
+
+/** What `diff` reads (see {@link ChangesOptions}), where it writes the layer and how. */
+export interface DiffOptions extends ChangesOptions {
+  /** A file path (written atomically) or a Writable (ended on success, left open on failure). */
   output: string | Writable;
   /** Default: 'none', or the one `mediaType` names. */
   compression?: Compression;
@@ -171,9 +219,6 @@ export interface DiffOptions {
   compressionLevel?: number;
   /** Clamp mtimes to this many seconds since the epoch. Default: no clamping. */
   sourceDateEpoch?: number;
-  /** Glob patterns (picomatch syntax, matched against '/'-separated relative paths); a match is neither emitted nor whited out, and excludes its subtree. Default: none. */
-  exclude?: readonly string[];
-  /** Told the entries written and the uncompressed tar bytes so far, as they grow. */
+  /** Told the entries written and the uncompressed tar bytes so far, as they grow. Default: none. */
   onProgress?: ProgressListener;
-  signal?: AbortSignal;
 }

@@ -33,7 +33,7 @@ describe('diffToLayout', () => {
     const second = await diffToLayout({ upper: upper('b', 'two'), layout, tag: 'b', base: 'a' });
     expect(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
     const manifest = JSON.parse(readFileSync(blob(second.manifest.digest), 'utf8')) as { layers: { digest: string }[] };
-    expect(manifest.layers.map((l) => l.digest)).toEqual([first.layer.digest, second.layer.digest]);
+    expect(manifest.layers.map((l) => l.digest)).toEqual([first.layer.descriptor.digest, second.layer.descriptor.digest]);
     const config = JSON.parse(readFileSync(blob(second.config.digest), 'utf8')) as { rootfs: { diff_ids: string[] }; history: unknown[] };
     expect(config.rootfs.diff_ids).toEqual([first.layer.diffID, second.layer.diffID]);
     expect(config.history).toHaveLength(2);
@@ -58,7 +58,7 @@ describe('diffToLayout', () => {
 
   it('replaces a truncated blob of the same name instead of reusing it', async () => {
     const image = await diffToLayout({ upper: upper('a', 'one'), layout, tag: 'a', sourceDateEpoch: 0 });
-    writeFileSync(blob(image.layer.digest), 'trunc');
+    writeFileSync(blob(image.layer.descriptor.digest), 'trunc');
     await diffToLayout({ upper: join(root, 'a'), layout, tag: 'a', sourceDateEpoch: 0 });
     expect(await fsck(layout)).toMatchObject({ ok: true, errors: [] });
   });
@@ -72,11 +72,11 @@ describe('gc', () => {
   it('deletes old unreferenced blobs only after rm, keeps young ones, and dry-run deletes nothing', async () => {
     const keep = await diffToLayout({ upper: upper('k', 'keep'), layout, tag: 'keep' });
     const gone = await diffToLayout({ upper: upper('g', 'gone'), layout, tag: 'gone' });
-    for (const d of [keep.layer.digest, keep.config.digest, keep.manifest.digest, gone.layer.digest, gone.config.digest, gone.manifest.digest]) ageBlob(d);
+    for (const d of [keep.layer.descriptor.digest, keep.config.digest, keep.manifest.digest, gone.layer.descriptor.digest, gone.config.digest, gone.manifest.digest]) ageBlob(d);
     expect((await gc({ layout })).deleted).toEqual([]);
     expect(await removeTag(layout, 'gone')).toBe(1);
     const dry = await gc({ layout, dryRun: true });
-    expect(dry.deleted.sort()).toEqual([gone.layer.digest, gone.config.digest, gone.manifest.digest].sort());
+    expect(dry.deleted.sort()).toEqual([gone.layer.descriptor.digest, gone.config.digest, gone.manifest.digest].sort());
     expect(readdirSync(join(layout, 'blobs/sha256'))).toHaveLength(6);
     // A young orphan (a writer that has not published yet) survives the default grace.
     const young = Buffer.from('young');
@@ -105,9 +105,9 @@ describe('fsck', () => {
 
     rmSync(layout, { recursive: true });
     const other = await diffToLayout({ upper: upper('m', 'more'), layout, tag: 'm' });
-    unlinkSync(blob(other.layer.digest));
+    unlinkSync(blob(other.layer.descriptor.digest));
     result = await fsck(layout);
-    expect(result.errors).toContain(`${other.layer.digest}: referenced (application/vnd.oci.image.layer.v1.tar) but missing`);
+    expect(result.errors).toContain(`${other.layer.descriptor.digest}: referenced (application/vnd.oci.image.layer.v1.tar) but missing`);
   });
 
   it('reports a gzip layer whose diffID is not the one in config.rootfs.diff_ids', async () => {
@@ -127,6 +127,6 @@ describe('fsck', () => {
     index.manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...badManifest });
     writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
     const result = await fsck(layout);
-    expect(result.errors).toEqual([`${badManifest.digest}: layer 0 (${image.layer.digest}) has diffID ${image.layer.diffID}, config says ${wrong}`]);
+    expect(result.errors).toEqual([`${badManifest.digest}: layer 0 (${image.layer.descriptor.digest}) has diffID ${image.layer.diffID}, config says ${wrong}`]);
   });
 });

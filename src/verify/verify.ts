@@ -4,7 +4,7 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { dialectFor } from '../classify/namespace.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { upperChanges } from '../diff/upper-changes.js';
-import { resolveDirectory } from '../diff/options.js';
+import { resolveDirectory } from '../fsio/directory.js';
 import { buildLayer } from '../layer/build-layer.js';
 import { emptyStats } from '../layer/stats.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
