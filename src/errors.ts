@@ -15,6 +15,8 @@
  * - `E_BAD_ARCHIVE`: a malformed layer, layout or digest mismatch;
  * - `E_UNSAFE_PATH`: a layer member that would write outside its target;
  * - `E_PERMISSION`: the process lacks a privilege the operation needs (e.g. `trusted.*` xattrs);
+ * - `E_UNAVAILABLE`: this installation lacks a capability (zstd with neither node:zlib's nor
+ *   zstd-napi): not a fault of the input;
  * - `E_INTERNAL`: a broken invariant of overlaydiff itself: a bug, never a layer.
  */
 export type ErrorCode =
@@ -29,6 +31,7 @@ export type ErrorCode =
   | 'E_BAD_ARCHIVE'
   | 'E_UNSAFE_PATH'
   | 'E_PERMISSION'
+  | 'E_UNAVAILABLE'
   | 'E_INTERNAL';
 
 /**

@@ -9,6 +9,7 @@ export type XattrNamespace = 'trusted' | 'user';
 export interface Xattr {
   /** The full name, namespace included (`user.foo`, `security.capability`). */
   readonly name: Buffer;
+  /** The value's bytes. */
   readonly value: Buffer;
 }
 
@@ -17,22 +18,27 @@ export type FileType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 
 
 /** What lstat says about an entry, with 64-bit fields kept as bigint. */
 export interface FsStat {
+  /** What kind of entry it is. */
   readonly type: FileType;
   /** Permission bits plus setuid/setgid/sticky (mode & 0o7777). */
   readonly mode: number;
+  /** Owner user id, as this process sees it. */
   readonly uid: number;
+  /** Owner group id, as this process sees it. */
   readonly gid: number;
   /** Bytes of data (a regular file's; a symlink's target length). */
   readonly size: bigint;
   /** Modification time in nanoseconds since the epoch. */
   readonly mtimeNs: bigint;
-  /** Device and inode: with `dev`, the identity hardlinks share (overlay xino sets high inode bits). */
+  /** Device of the filesystem holding the entry: with `ino`, the identity hardlinks share. */
   readonly dev: bigint;
+  /** Inode number (overlay xino sets high bits beyond 2^53, hence bigint). */
   readonly ino: bigint;
   /** Link count. */
   readonly nlink: bigint;
-  /** Device numbers of a char or block device (0 otherwise). */
+  /** Major device number of a char or block device (0 otherwise). */
   readonly rdevMajor: number;
+  /** Minor device number of a char or block device (0 otherwise). */
   readonly rdevMinor: number;
 }
 
@@ -42,6 +48,7 @@ export interface FsEntry {
   readonly path: Buffer;
   /** Where the entry is on disk (in an upperdir, a lowerdir, or the workdir index). */
   readonly absPath: Buffer;
+  /** What lstat says about it. */
   readonly stat: FsStat;
   /** Symlink target bytes, for symlinks only. */
   readonly linkTarget?: Buffer;
@@ -71,37 +78,75 @@ export interface LowerLayerDir extends LayerDir {
 
 /** A regular file holding data, identified so a replaced file is detected when it is read. */
 export interface DataSource {
+  /** The file to read. */
   readonly absPath: Buffer;
-  /** The inode expected at `absPath`: a reader checks it, so a file swapped meanwhile is an error. */
+  /** Device of the inode expected at `absPath`: a reader checks it, so a file swapped meanwhile is an error. */
   readonly dev: bigint;
+  /** Inode number expected at `absPath`. */
   readonly ino: bigint;
 }
 
 /**
  * What the entry at a path means for the layer: one element of the stream `changes()` yields and
  * `diff` writes, like continuity's `ChangeFunc` calls. The stream is in canonical order (depth
- * first, names compared as bytes within a directory), each path at most once:
- * - `add` / `modify`: write `entry` (new, or changed against the lowers). `linksOutside` says
- *   which of its inode's other links may lie outside the walked tree, so a writer must not make
- *   a hardlink to a name it has not written: `'any'` for content copied from the lowers (inside a
- *   renamed directory), `'index'` for the copy the kernel keeps in the workdir index (index=on);
- *   absent: every link is in the stream.
- * - `parent`: an unchanged directory on the way to a change. Write it (before its children) only
- *   if something below it is written; drop it when its subtree ends without one. `diff` writes it
- *   with its real metadata, so a layer's members always follow their parent directory.
- * - `delete`: hide the lower entry at `path` (a whiteout, `.wh.NAME` in a tar layer).
- * - `opaque`: hide everything the lowers have below the directory `dir`; it follows that
- *   directory's own change (`dir/.wh..wh..opq` in a tar layer, right after the directory).
- *
- * Paths are relative to the snapshot root, '/'-separated raw bytes (no leading or trailing '/').
+ * first, names compared as bytes within a directory), each path at most once. A writer handles
+ * each kind as its type says: {@link EntryChange} (`add`, `modify`), {@link ParentChange},
+ * {@link DeleteChange}, {@link OpaqueChange}. Paths are relative to the snapshot root,
+ * '/'-separated raw bytes (no leading or trailing '/').
  */
-export type Change =
-  | { readonly kind: 'add' | 'modify'; readonly path: Buffer; readonly entry: FsEntry; readonly linksOutside?: LinksOutside }
-  | { readonly kind: 'parent'; readonly path: Buffer; readonly entry: FsEntry }
-  | { readonly kind: 'delete'; readonly path: Buffer }
-  | { readonly kind: 'opaque'; readonly dir: Buffer };
+export type Change = EntryChange | ParentChange | DeleteChange | OpaqueChange;
 
-/** Which links of an `add`/`modify` change's inode may lie outside the stream; see {@link Change}. */
+/** Write `entry`: it is new (`add`) or changed against the lowers (`modify`). */
+export interface EntryChange {
+  /** `add`: not in the lowers; `modify`: differs from the lowers' entry. */
+  readonly kind: 'add' | 'modify';
+  /** Where the entry goes in the layer. */
+  readonly path: Buffer;
+  /** The entry's metadata, xattrs and where its data is. */
+  readonly entry: FsEntry;
+  /**
+   * Which of the inode's other links may lie outside the stream, so a writer must not make a
+   * hardlink to a name it has not written: `'any'` for content copied from the lowers (inside a
+   * renamed directory), `'index'` for the copy the kernel keeps in the workdir index (index=on).
+   * Absent: every link of the inode is in the stream.
+   */
+  readonly linksOutside?: LinksOutside;
+}
+
+/**
+ * An unchanged directory on the way to a change. Write it (before its children) only if something
+ * below it is written, and drop it when its subtree ends without one: `diff` writes it with its
+ * real metadata, so every member of a layer follows its parent directory.
+ */
+export interface ParentChange {
+  /** Discriminant. */
+  readonly kind: 'parent';
+  /** The directory's path. */
+  readonly path: Buffer;
+  /** The directory's metadata, for writing it. */
+  readonly entry: FsEntry;
+}
+
+/** Hide the lower entry at `path` (a whiteout, `.wh.NAME` in a tar layer). */
+export interface DeleteChange {
+  /** Discriminant. */
+  readonly kind: 'delete';
+  /** The path the lowers have and the snapshot does not. */
+  readonly path: Buffer;
+}
+
+/**
+ * Hide everything the lowers have below the directory `dir` (`dir/.wh..wh..opq` in a tar layer).
+ * It follows that directory's own change.
+ */
+export interface OpaqueChange {
+  /** Discriminant. */
+  readonly kind: 'opaque';
+  /** The opaque directory's path. */
+  readonly dir: Buffer;
+}
+
+/** Which links of an `add`/`modify` change's inode may lie outside the stream; see {@link EntryChange}. */
 export type LinksOutside = 'any' | 'index';
 
 /** The type of a tar member. */
@@ -132,13 +177,17 @@ export interface TarEntry {
 /** Layer blob compression: media types `...tar`, `...tar+gzip`, `...tar+zstd`. */
 export type Compression = 'none' | 'gzip' | 'zstd';
 
+/** Counts of what a layer holds and what `diff` left out. */
 export interface DiffStats {
   /** Tar members written, whiteouts and opaque markers included. */
   entries: number;
   /** Bytes of file data in the layer. */
   bytes: number;
+  /** Whiteouts (`.wh.NAME`) written. */
   whiteouts: number;
+  /** Opaque markers (`.wh..wh..opq`) written. */
   opaqueDirs: number;
+  /** Hardlink members written (links to a file written earlier in the layer). */
   hardlinks: number;
   /** Empty xattr values that were left out (PAX cannot carry them). */
   emptyXattrsDropped: number;
@@ -163,7 +212,14 @@ export interface LayerDescriptor {
   /** Size of the blob in bytes. */
   size: number;
   /** `containerd.io/uncompressed` (the diffID) and the caller's `annotations`. */
-  annotations: { 'containerd.io/uncompressed': string } & Record<string, string>;
+  annotations: LayerAnnotations;
+}
+
+/** A layer descriptor's annotations: the caller's, and always the diffID. */
+export interface LayerAnnotations {
+  [key: string]: string;
+  /** The diffID, under the name containerd labels a layer blob with. */
+  'containerd.io/uncompressed': string;
 }
 
 /** What `diff` wrote: the blob's descriptor, the diffID of its tar, and what the layer holds. */

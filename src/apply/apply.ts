@@ -47,6 +47,7 @@ export interface ApplyResult extends Omit<ApplyCounts, 'mknodCalls'> {
   digest: string;
   /** Bytes of the uncompressed tar (what the diffID covers). */
   tarSize: number;
+  /** The compression detected from the blob's magic bytes. */
   compression: Compression;
   /** Nodes made with mknodat(2): devices, fifos, overlay whiteouts. */
   mknodCalls: number;

@@ -149,7 +149,7 @@ describe('index=on copy-ups without their lower hardlink set', () => {
     xattr(join(upper, 'h1'), 'user.overlay.nlink', 'U+1');
     await expect(diff({ upper, lowers: [lower], xattrNamespace: 'user', output: join(root, 'o.tar') })).rejects.toMatchObject({
       code: 'E_UNSUPPORTED_OVERLAY',
-      message: expect.stringMatching(/h1: .*index=on.*pass --workdir/),
+      message: expect.stringMatching(/h1: .*index=on.*pass option `workdir`/),
     });
     expect(readdirSync(root).sort()).toEqual(['lower', 'upper']);
   });
@@ -160,7 +160,7 @@ describe('index=on copy-ups without their lower hardlink set', () => {
     const output = join(root, 'o.tar');
     await expect(diff({ upper, lowers: [lower], xattrNamespace: 'user', output })).rejects.toMatchObject({
       code: 'E_UNSUPPORTED_OVERLAY',
-      message: expect.stringContaining('pass --workdir'),
+      message: expect.stringContaining('pass option `workdir`'),
     });
     mkdirSync(join(root, 'work/index'), { recursive: true });
     const descriptor = await diff({ upper, lowers: [lower], workdir: join(root, 'work'), xattrNamespace: 'user', output });

@@ -127,7 +127,7 @@ describe('inspectLayer', () => {
   it('lists members with their classification, and a canonical layer lints clean', async () => {
     const layer = write('clean.tar', cleanTar());
     const entries: InspectEntry[] = [];
-    const result = await inspectLayer({ layer, lint: true, lowers: [lower] }, (e) => entries.push(e));
+    const result = await inspectLayer({ layer, lint: true, lowers: [lower], onEntry: (e) => entries.push(e) });
     expect(result.findings).toEqual([]);
     expect(result.entries).toBe(7);
     expect(result.compression).toBe('none');

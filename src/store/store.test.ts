@@ -39,7 +39,7 @@ describe('diffToLayout', () => {
     expect(config.history).toHaveLength(2);
     const firstConfig = JSON.parse(readFileSync(blob(first.config.digest), 'utf8')) as { created: string };
     expect(firstConfig.created).toBe('1970-01-01T00:00:00Z');
-    expect(await fsck(layout)).toMatchObject({ ok: true, blobs: 6, referenced: 6 });
+    expect(await fsck({ layout })).toMatchObject({ ok: true, blobs: 6, referenced: 6 });
     expect(readdirSync(join(layout, 'blobs')).filter((n) => n !== 'sha256')).toEqual([]);
   });
 
@@ -60,7 +60,7 @@ describe('diffToLayout', () => {
     const image = await diffToLayout({ upper: upper('a', 'one'), layout, tag: 'a', sourceDateEpoch: 0 });
     writeFileSync(blob(image.layer.descriptor.digest), 'trunc');
     await diffToLayout({ upper: join(root, 'a'), layout, tag: 'a', sourceDateEpoch: 0 });
-    expect(await fsck(layout)).toMatchObject({ ok: true, errors: [] });
+    expect(await fsck({ layout })).toMatchObject({ ok: true, errors: [] });
   });
 
   it('refuses a tag outside the ref-name grammar', async () => {
@@ -74,7 +74,7 @@ describe('gc', () => {
     const gone = await diffToLayout({ upper: upper('g', 'gone'), layout, tag: 'gone' });
     for (const d of [keep.layer.descriptor.digest, keep.config.digest, keep.manifest.digest, gone.layer.descriptor.digest, gone.config.digest, gone.manifest.digest]) ageBlob(d);
     expect((await gc({ layout })).deleted).toEqual([]);
-    expect(await removeTag(layout, 'gone')).toBe(1);
+    expect(await removeTag({ layout, tag: 'gone' })).toBe(1);
     const dry = await gc({ layout, dryRun: true });
     expect(dry.deleted.sort()).toEqual([gone.layer.descriptor.digest, gone.config.digest, gone.manifest.digest].sort());
     expect(readdirSync(join(layout, 'blobs/sha256'))).toHaveLength(6);
@@ -84,7 +84,7 @@ describe('gc', () => {
     const real = await gc({ layout });
     expect(real.deleted.sort()).toEqual(dry.deleted.sort());
     expect(real.young).toHaveLength(1);
-    expect(await fsck(layout)).toMatchObject({ ok: true, referenced: 3, unreferenced: 1 });
+    expect(await fsck({ layout })).toMatchObject({ ok: true, referenced: 3, unreferenced: 1 });
   });
 
   it('refuses to sweep when a referenced manifest is missing', async () => {
@@ -99,14 +99,14 @@ describe('fsck', () => {
   it('reports a corrupted blob and a missing layer', async () => {
     const image = await diffToLayout({ upper: upper('k', 'keep'), layout, tag: 'keep', compression: 'gzip' });
     writeFileSync(blob(image.config.digest), `${readFileSync(blob(image.config.digest), 'utf8')} `);
-    let result = await fsck(layout);
+    let result = await fsck({ layout });
     expect(result.ok).toBe(false);
     expect(result.errors.join('\n')).toContain(`${image.config.digest}: content hashes to`);
 
     rmSync(layout, { recursive: true });
     const other = await diffToLayout({ upper: upper('m', 'more'), layout, tag: 'm' });
     unlinkSync(blob(other.layer.descriptor.digest));
-    result = await fsck(layout);
+    result = await fsck({ layout });
     expect(result.errors).toContain(`${other.layer.descriptor.digest}: referenced (application/vnd.oci.image.layer.v1.tar) but missing`);
   });
 
@@ -126,7 +126,7 @@ describe('fsck', () => {
     const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: unknown[] };
     index.manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...badManifest });
     writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
-    const result = await fsck(layout);
+    const result = await fsck({ layout });
     expect(result.errors).toEqual([`${badManifest.digest}: layer 0 (${image.layer.descriptor.digest}) has diffID ${image.layer.diffID}, config says ${wrong}`]);
   });
 });
