@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fsck } from './fsck.js';
+import { OverlaydiffError } from '../errors.js';
+import { fsck, isCheckGap } from './fsck.js';
 import { gc } from './gc.js';
 import { removeTag } from './remove-tag.js';
 import { diffToLayout } from './write-image.js';
@@ -96,6 +97,18 @@ describe('gc', () => {
 });
 
 describe('fsck', () => {
+  it('tells a broken layer (an error) from one this installation cannot read (a warning) by code, not by message', async () => {
+    const image = await diffToLayout({ upper: upper('g', 'gz'), layout, tag: 'g', compression: 'gzip' });
+    const path = blob(image.layer.descriptor.digest);
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, bytes.length - 12));
+    const result = await fsck({ layout });
+    expect(result.errors.some((e) => e.startsWith(`${path}: diffID not checked: `))).toBe(true);
+    expect(result.warnings).toEqual([]);
+    expect(isCheckGap(new OverlaydiffError('E_UNAVAILABLE', 'zstd is not available'))).toBe(true);
+    expect(isCheckGap(new OverlaydiffError('E_BAD_ARCHIVE', 'the gzip stream is corrupt: method not supported'))).toBe(false);
+  });
+
   it('reports a corrupted blob and a missing layer', async () => {
     const image = await diffToLayout({ upper: upper('k', 'keep'), layout, tag: 'keep', compression: 'gzip' });
     writeFileSync(blob(image.config.digest), `${readFileSync(blob(image.config.digest), 'utf8')} `);

@@ -3,7 +3,7 @@ import { diff } from '../diff/diff.js';
 import { resolveSnapshotDirs, snapshotTrees } from '../diff/options.js';
 import { assertOutsideTrees } from '../fsio/output-target.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
-import { OverlaydiffError } from '../errors.js';
+import { OverlaydiffError, abortable } from '../errors.js';
 import type { DiffOptions, DiffResult } from '../types.js';
 import { exists, blobPath, ensureIndex, ensureLayout, readIndexOrEmpty, storeBlob, storeBytes, writeIndex } from './layout-fs.js';
 import { withLayoutLock } from './lock.js';
@@ -47,9 +47,14 @@ export interface LayoutDiffResult {
  * crash at any point leaves a valid layout: layer blob, config, manifest (each temp + fsync +
  * rename), then under the layout lock a check that everything referenced exists and the atomic
  * index.json update. Blobs stored before a crash are unreferenced and reclaimed by GC after its
- * grace period.
+ * grace period. Rejects as `diff` does, and with E_ABORTED when `signal` fires (before the index
+ * update, nothing is published).
  */
 export async function diffToLayout(options: LayoutDiffOptions): Promise<LayoutDiffResult> {
+  return abortable(options.signal, () => storeImage(options));
+}
+
+async function storeImage(options: LayoutDiffOptions): Promise<LayoutDiffResult> {
   const { layout, tag = DEFAULT_TAG, base, ...diffOptions } = options;
   checkRefName('tag', tag);
   if (base !== undefined) checkRefName('base', base);
