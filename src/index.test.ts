@@ -1,5 +1,5 @@
 // The public API as a caller sees it: every long operation ends with E_ABORTED on abort, before or mid-way.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -165,5 +165,32 @@ describe('an aborted signal gives E_ABORTED', () => {
     release();
     await holder;
     expect(await removeTag({ layout: dir, tag: 'one' })).toBe(1);
+  });
+});
+
+describe("the README's library section", () => {
+  const source = readFileSync(new URL('./index.ts', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('\n## ', readme.indexOf('## Library') + 1));
+  // Every name index.ts exports: `export { a, type B } from` and `export type { C } from`.
+  const exported = [...source.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim().replace(/^type /, '')).filter((n) => n !== ''));
+
+  it('names every export of index.ts', () => {
+    expect(exported.length).toBeGreaterThan(40);
+    expect(exported.filter((name) => !section.includes(`\`${name}\``) && !section.includes(`\`${name}(`))).toEqual([]);
+  });
+
+  it('lists as functions only what index.ts exports, with one options object each', async () => {
+    const api = (await import('./index.js')) as Record<string, unknown>;
+    const rows = [...section.matchAll(/^\| `(\w+)\((\w*)\)` \|/gm)];
+    expect(rows.length).toBeGreaterThan(10);
+    for (const [, name, parameter] of rows) {
+      expect(typeof api[name!], name).toBe('function');
+      expect(parameter, name).toBe('options');
+      expect((api[name!] as (...args: unknown[]) => unknown).length, name).toBe(1);
+    }
+    const functions = Object.entries(api).filter(([, v]) => typeof v === 'function' && !/^[A-Z]/.test((v as { name: string }).name));
+    const listed = new Set(rows.map((r) => r[1]));
+    expect(functions.map(([name]) => name).filter((name) => !listed.has(name)).sort()).toEqual(['displayPath', 'isValidRefName']);
   });
 });
