@@ -83,7 +83,7 @@ describe('bounded work', () => {
       apply: async (tar, tag) => {
         const dir = join(work, `chain-${tag}-${Math.random()}`);
         mkdirSync(dir);
-        await apply(once(tar), dir);
+        await apply({ layer: once(tar), dir });
         spawnSync('rm', ['-rf', dir]);
       },
       flatten: async (tar, tag) => {

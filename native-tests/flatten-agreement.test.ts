@@ -64,14 +64,14 @@ describe.runIf(isRoot)('flatten -o against flatten --dir', () => {
       spawnSync('rm', ['-rf', viaDir, viaTar, flat]);
       mkdirSync(viaDir);
       mkdirSync(viaTar);
-      const dirOutcome = await outcome(() => apply(layer, viaDir));
+      const dirOutcome = await outcome(() => apply({ layer, dir: viaDir }));
       const tarOutcome = await outcome(() => flatten({ layers: [layer], output: flat, tempDir: work }));
       if (dirOutcome !== tarOutcome && (dirOutcome === 'ok' || tarOutcome === 'ok')) {
         disagreements.push(`${archive}: --dir ${dirOutcome}, -o ${tarOutcome}`);
         continue;
       }
       if (tarOutcome === 'ok') {
-        const applied = await outcome(() => apply(flat, viaTar));
+        const applied = await outcome(() => apply({ layer: flat, dir: viaTar }));
         if (applied !== 'ok') disagreements.push(`${archive}: flatten -o wrote a layer that apply refuses (${applied})`);
       }
       if (dirOutcome !== 'ok') continue;

@@ -106,7 +106,7 @@ describe('containerd mounts: diffMounts and --mounts', () => {
   async function expectSameLayer(s: Scenario, lower: Mount[], upper: Mount[], paths: { upper: string; lowers: string[] }, ns: XattrNamespace): Promise<string> {
     const [viaPaths, viaMounts, viaCli] = ['paths.tar', 'mounts.tar', 'cli.tar'].map((f) => join(s.root, f)) as [string, string, string];
     const expected = await diff({ ...paths, xattrNamespace: ns, output: viaPaths });
-    const got = await diffMounts(lower, upper, { output: viaMounts });
+    const got = await diffMounts({ lower, upper, output: viaMounts });
     expect(got).toEqual(expected);
     expect(readFileSync(viaMounts).equals(readFileSync(viaPaths))).toBe(true);
     const file = join(s.root, 'mounts.json');
@@ -170,7 +170,7 @@ describe('containerd mounts: diffMounts and --mounts', () => {
     const r = spawnSync(process.execPath, [CLI, 'diff', '--mounts', file, '-o', join(s.root, 'x.tar')], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`are not the lower mount's view (${s.lowers[1]}:${s.lowers[0]})`);
-    await expect(diffMounts(lower, upper, { output: join(s.root, 'y.tar') })).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(diffMounts({ lower, upper, output: join(s.root, 'y.tar') })).rejects.toMatchObject({ code: 'E_USAGE' });
   });
 });
 

@@ -2,7 +2,9 @@
 
 /** How far an operation is: `items` (entries or blobs, per operation) and bytes processed so far. */
 export interface Progress {
+  /** Items processed so far: entries, members or blobs, as each operation's `onProgress` says. */
   readonly items: number;
+  /** Bytes processed so far, as each operation's `onProgress` says. */
   readonly bytes: number;
 }
 

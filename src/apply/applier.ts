@@ -8,6 +8,7 @@ import { componentsKey, memberComponents, parseMemberPath } from '../layer/membe
 import { EntryMetadata, atLocation } from './entry-metadata.js';
 import { RootedTree } from './rooted-tree.js';
 
+/** How `apply` writes a layer: as a plain tree, or as an overlay lower (see `ApplyOptions.format`). */
 export type ApplyFormat = 'plain' | 'overlay';
 
 /** What an apply did; `diffID` and `digest` are filled in by `apply()`. */

@@ -22,16 +22,16 @@ describe('applyMounts', () => {
     const gz = await diff({ upper, compression: 'gzip', output: layer });
     const target = join(root, 'snapshot');
     mkdirSync(target);
-    const result = await applyMounts(layer, [{ type: 'bind', source: target, options: ['rw', 'rbind'] }], { syncFs: true, moduleDefaults: KCONFIG_DEFAULTS });
+    const result = await applyMounts({ layer, mounts: [{ type: 'bind', source: target, options: ['rw', 'rbind'] }], syncFs: true, moduleDefaults: KCONFIG_DEFAULTS });
     expect(readFileSync(join(target, 'd/f'), 'utf8')).toBe('content');
     expect(result.diffID).toBe(gz.diffID);
-    expect(result.digest).toBe(gz.digest);
-    expect(result.tarSize).toBe(plain.size);
+    expect(result.digest).toBe(gz.descriptor.digest);
+    expect(result.tarSize).toBe(plain.descriptor.size);
   });
 
   it('writes nothing to a read-only mount', async () => {
     const target = join(root, 'snapshot');
     mkdirSync(target);
-    await expect(applyMounts(join(root, 'missing.tar'), [{ type: 'bind', source: target, options: ['ro', 'rbind'] }])).rejects.toThrow(/read-only/);
+    await expect(applyMounts({ layer: join(root, 'missing.tar'), mounts: [{ type: 'bind', source: target, options: ['ro', 'rbind'] }] })).rejects.toThrow(/read-only/);
   });
 });

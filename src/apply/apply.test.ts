@@ -28,11 +28,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-async function applyTar(members: readonly Member[], options: ApplyOptions = {}): ReturnType<typeof apply> {
-  return apply(once(tar(members)), dir, options);
+async function applyTar(members: readonly Member[], options: Omit<ApplyOptions, 'layer' | 'dir'> = {}): ReturnType<typeof apply> {
+  return apply({ ...options, layer: once(tar(members)), dir });
 }
 
-async function applyError(members: readonly Member[], options: ApplyOptions = {}): Promise<OverlaydiffError> {
+async function applyError(members: readonly Member[], options: Omit<ApplyOptions, 'layer' | 'dir'> = {}): Promise<OverlaydiffError> {
   try {
     await applyTar(members, options);
   } catch (err) {
@@ -89,7 +89,7 @@ describe('apply (plain)', () => {
   it('detects gzip from the magic bytes and returns the diffID and blob digest', async () => {
     const raw = tar([{ path: 'a', data: 'a' }]);
     const gz = gzipSync(raw);
-    const result = await apply(once(gz), dir, { diffID: `sha256:${createHash('sha256').update(raw).digest('hex')}` });
+    const result = await apply({ layer: once(gz), dir, diffID: `sha256:${createHash('sha256').update(raw).digest('hex')}` });
     expect(result.compression).toBe('gzip');
     expect(result.diffID).toBe(`sha256:${createHash('sha256').update(raw).digest('hex')}`);
     expect(result.digest).toBe(`sha256:${createHash('sha256').update(gz).digest('hex')}`);
@@ -105,10 +105,10 @@ describe('apply (plain)', () => {
   it('checks the blob digest when given, and names a mismatch', async () => {
     const gz = gzipSync(tar([{ path: 'a', data: 'a' }]));
     const good = `sha256:${createHash('sha256').update(gz).digest('hex')}`;
-    expect((await apply(once(gz), dir, { digest: good })).digest).toBe(good);
+    expect((await apply({ layer: once(gz), dir, digest: good })).digest).toBe(good);
     const other = mkdtempSync(join(tmpdir(), 'overlaydiff-apply-digest-'));
     try {
-      await expect(apply(once(gz), other, { digest: `sha256:${'1'.repeat(64)}` })).rejects.toMatchObject({ code: 'E_BAD_ARCHIVE', message: expect.stringMatching(/blob digest/) });
+      await expect(apply({ layer: once(gz), dir: other, digest: `sha256:${'1'.repeat(64)}` })).rejects.toMatchObject({ code: 'E_BAD_ARCHIVE', message: expect.stringMatching(/blob digest/) });
     } finally {
       rmSync(other, { recursive: true, force: true });
     }

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestTap } from '../blob/digest.js';
 import { writeTo } from '../blob/write-to.js';
-import { OverlaydiffError, ioError } from '../errors.js';
+import { OverlaydiffError, abortable, ioError, throwIfAborted } from '../errors.js';
 import { writeAtomically } from '../fsio/atomic-write.js';
 import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { readTar } from '../tar/reader.js';
@@ -15,6 +15,7 @@ import type { DataSource } from '../types.js';
 import { FlatTree, type LayerMember } from '../layer/flat-tree.js';
 import { layerTar, newLayerHashes, openLayer } from '../blob/layer-stream.js';
 
+/** Which layers `flatten` squashes, and where it writes the result. */
 export interface FlattenOptions {
   /** Layer blobs (tar, tar+gzip or tar+zstd; paths, or a blob's bytes), bottom layer first. */
   layers: readonly (string | AsyncIterable<Buffer>)[];
@@ -22,24 +23,34 @@ export interface FlattenOptions {
   output: string | Writable;
   /** Where file data is staged while layers are read. Default: the OS temp dir. */
   tempDir?: string;
-  /** Told the members and bytes processed so far: those read from the layers, then those written. */
+  /** Told the members and bytes processed so far: those read from the layers, then those written. Default: none. */
   onProgress?: ProgressListener;
+  /** Stops between members: `flatten` rejects with E_ABORTED and a path output is not created. Default: none. */
   signal?: AbortSignal;
 }
 
+/** What `flatten` wrote: one uncompressed layer. */
 export interface FlattenResult {
   /** sha256 of the flattened tar (it is uncompressed, so this is also its blob digest). */
   diffID: string;
+  /** Bytes of the tar. */
   size: number;
+  /** Tar members written. */
   entries: number;
 }
 
 /**
  * Writes the single layer equal to applying `layers` in order: no whiteouts, canonical order,
  * every hardlink after its target and pointing at the first name. File data is staged in a
- * temporary directory (removed afterwards), so memory holds metadata only.
+ * temporary directory (removed afterwards), so memory holds metadata only. Rejects with
+ * E_NOT_FOUND / E_USAGE for a missing or non-file layer path, E_BAD_ARCHIVE for a malformed layer,
+ * E_UNSAFE_PATH for a member no apply would write, E_ABORTED when `signal` fires.
  */
 export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
+  return abortable(options.signal, () => flattenLayers(options));
+}
+
+async function flattenLayers(options: FlattenOptions): Promise<FlattenResult> {
   for (const layer of options.layers) if (typeof layer === 'string') assertReadableFile(layer);
   const stage = mkdtempSync(join(options.tempDir ?? tmpdir(), 'overlaydiff-flatten-'));
   try {
@@ -50,7 +61,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       const members: LayerMember<DataSource>[] = [];
       const hashes = newLayerHashes();
       for await (const { entry, body } of readTar(layerTar(progress.countBytes(typeof layer === 'string' ? openLayer(layer) : layer), hashes, options.signal))) {
-        options.signal?.throwIfAborted();
+        throwIfAborted(options.signal);
         progress.item();
         if (entry.type !== 'file' || entry.size === 0n) {
           members.push({ entry });

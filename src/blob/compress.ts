@@ -5,8 +5,11 @@ import type { Compression } from '../types.js';
 import { GZIP_BLOCK_SIZE, createParallelGzip } from './parallel-gzip.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, createZstdCompressor } from './zstd.js';
 
+/** The OCI media type of an uncompressed layer. */
 export const MEDIA_TYPE_TAR = 'application/vnd.oci.image.layer.v1.tar';
+/** The OCI media type of a gzip-compressed layer. */
 export const MEDIA_TYPE_TAR_GZIP = `${MEDIA_TYPE_TAR}+gzip`;
+/** The OCI media type of a zstd-compressed layer. */
 export const MEDIA_TYPE_TAR_ZSTD = `${MEDIA_TYPE_TAR}+zstd`;
 
 const MEDIA_TYPES: Record<Compression, string> = {

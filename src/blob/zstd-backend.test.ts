@@ -50,5 +50,6 @@ describe('selectZstdBackend', () => {
     expect(() => selectZstdBackend({ loadNapi: missing, zlib: {} })).toThrow(
       /^zstd is not available: the optional dependency zstd-napi did not load \(Cannot find module 'zstd-napi'\) and Node v[\d.]+ has no built-in zstd \(Node >= 22\.15 has\)\. .*npm install zstd-napi.*or use gzip$/,
     );
+    expect(() => selectZstdBackend({ loadNapi: missing, zlib: {} })).toThrow(expect.objectContaining({ code: 'E_UNAVAILABLE' }));
   });
 });

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
+import { OverlaydiffError } from '../errors.js';
 
 /** zstd levels accepted without `--ultra` (the zstd CLI's range); 3 is zstd's own default. */
 export const ZSTD_MIN_LEVEL = 1;
@@ -81,7 +82,8 @@ export function selectZstdBackend(sources: ZstdSources): ZstdBackend {
     napiError = err;
   }
   const reason = napiError instanceof Error ? napiError.message.split('\n')[0] : String(napiError);
-  throw new Error(
+  throw new OverlaydiffError(
+    'E_UNAVAILABLE',
     `zstd is not available: the optional dependency zstd-napi did not load (${reason}) and Node ${process.version} ` +
       'has no built-in zstd (Node >= 22.15 has). Install zstd-napi with a C compiler on PATH (npm install zstd-napi), ' +
       'run on Node >= 22.15, or use gzip',

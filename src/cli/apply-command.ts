@@ -32,7 +32,7 @@ ${NO_PROGRESS_USAGE}  --debug                   print stack traces on errors
 export interface ApplyCommand {
   readonly layer: string;
   readonly dir: string;
-  readonly options: Omit<ApplyOptions, 'signal' | 'onProgress'>;
+  readonly options: Omit<ApplyOptions, 'layer' | 'dir' | 'signal' | 'onProgress'>;
   readonly json: boolean;
   /** Draw progress on stderr when it is a terminal (off with --no-progress). */
   readonly progress: boolean;
@@ -79,7 +79,7 @@ export function parseApplyArgs(args: readonly string[]): ApplyCommand {
 export async function runApply(command: ApplyCommand, signal: AbortSignal, onProgress?: ProgressListener): Promise<ApplyResult> {
   const layer = command.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : command.layer;
   try {
-    return await apply(layer, pathArgument(command.dir), { ...command.options, signal, ...(onProgress === undefined ? {} : { onProgress }) });
+    return await apply({ ...command.options, layer, dir: pathArgument(command.dir), signal, ...(onProgress === undefined ? {} : { onProgress }) });
   } finally {
     if (command.layer === '-') process.stdin.destroy(); // an open pipe would keep the process alive after an abort
   }

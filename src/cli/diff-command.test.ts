@@ -159,10 +159,10 @@ describe('resolveDiffOptions', () => {
 
   it('runs the diff on the resolved snapshot', async () => {
     const file = mountsFile([{ type: 'bind', source: p('U'), options: ['rw', 'rbind'] }]);
-    const { descriptor, mismatches } = await runDiff({ ...parse(['--mounts', file, '-o', p('layer.tar')]) }, new AbortController().signal);
+    const { result, mismatches } = await runDiff({ ...parse(['--mounts', file, '-o', p('layer.tar')]) }, new AbortController().signal);
     expect(mismatches).toBeUndefined();
-    expect(descriptor.stats.entries).toBe(1);
-    expect(readFileSync(p('layer.tar')).length).toBe(descriptor.size);
+    expect(result.stats.entries).toBe(1);
+    expect(readFileSync(p('layer.tar')).length).toBe(result.descriptor.size);
   });
 
   it('accepts --verify only with --mountpoint and a layer file', () => {

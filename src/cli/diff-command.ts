@@ -16,7 +16,7 @@ import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.
 import { snapshotAtMountpoint } from '../mounts/mountinfo.js';
 import { blobPath } from '../store/layout-fs.js';
 import { diffToLayout, type LayoutDiffResult } from '../store/write-image.js';
-import type { DiffOptions, LayerDescriptor, XattrNamespace } from '../types.js';
+import type { DiffOptions, DiffResult, XattrNamespace } from '../types.js';
 import { splitPathList } from './path-list.js';
 import { NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
 import type { ProgressListener } from '../progress.js';
@@ -247,27 +247,28 @@ export async function runDiff(
   signal: AbortSignal,
   environment: ResolveEnvironment = {},
   onProgress?: ProgressListener,
-): Promise<{ descriptor: LayerDescriptor; mismatches?: Mismatch[]; layout?: LayoutDiffResult }> {
+): Promise<{ result: DiffResult; mismatches?: Mismatch[]; layout?: LayoutDiffResult }> {
   const options = { ...resolveDiffOptions(command, environment), ...(onProgress === undefined ? {} : { onProgress }) };
   // Writing below the mounted overlay writes into its upperdir, i.e. into the layer.
   const mounted: GuardedTree[] = command.input.kind === 'mountpoint' ? [{ role: 'overlay mounted at', dir: command.input.dir }] : [];
   if (command.outputPath !== undefined) assertOutsideTrees(command.outputPath, mounted);
   if (command.layout !== undefined) assertOutsideTrees(command.layout.dir, mounted, 'image layout');
   let layout: LayoutDiffResult | undefined;
-  let descriptor: LayerDescriptor;
-  if (command.layout === undefined) descriptor = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
+  let result: DiffResult;
+  if (command.layout === undefined) result = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
   else {
     const { dir, tag, base } = command.layout;
     layout = await diffToLayout({ ...options, layout: dir, ...(tag === undefined ? {} : { tag }), ...(base === undefined ? {} : { base }), signal });
-    descriptor = layout.layer;
+    result = layout.layer;
+    const digest = result.descriptor.digest;
     const copy = command.outputPath;
     if (copy !== undefined) {
       const trees = snapshotTrees(resolveSnapshotDirs(options));
-      await writeAtomically(copy, (out) => pipeline(createReadStream(blobPath(dir, descriptor.digest)), out), trees);
+      await writeAtomically(copy, (out) => pipeline(createReadStream(blobPath(dir, digest)), out), trees);
     }
   }
   const withLayout = layout === undefined ? {} : { layout };
-  if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { descriptor, ...withLayout };
+  if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { result, ...withLayout };
   const { mismatches } = await verify({
     layer: command.outputPath,
     lowers: options.lowers ?? [],
@@ -275,7 +276,7 @@ export async function runDiff(
     xattrNamespace: options.xattrNamespace ?? 'trusted',
     signal,
   });
-  return { descriptor, mismatches, ...withLayout };
+  return { result, mismatches, ...withLayout };
 }
 
 /** The whole `diff` command after its name: help, parse, run with SIGINT/SIGTERM aborting, report. Returns the exit status. */
@@ -285,10 +286,10 @@ export async function runDiffCommand(args: readonly string[]): Promise<number> {
   // The descriptor never mixes with a layer written to stdout.
   const toStdout = parsed.outputPath === undefined && parsed.layout === undefined;
   if (toStdout) reserveStdoutForData();
-  const { descriptor, mismatches, layout } = await withProgressLine('diff', 'entries', parsed.progress, (onProgress) =>
+  const { result, mismatches, layout } = await withProgressLine('diff', 'entries', parsed.progress, (onProgress) =>
     withInterrupts((signal) => runDiff(parsed, signal, {}, onProgress)),
   );
-  reportStream().write(formatDescriptor(descriptor, parsed.json, layout));
+  reportStream().write(formatDescriptor(result, parsed.json, layout));
   if (mismatches !== undefined && mismatches.length > 0) {
     for (const m of mismatches) process.stderr.write(`overlaydiff: verify: ${m.path}: ${m.what}\n`);
     return 1;

@@ -1,5 +1,5 @@
 // What `diff` reports: the layer's descriptor for people, or as JSON (schemas/diff.schema.json).
-import type { DiffStats, LayerDescriptor } from '../types.js';
+import type { DiffResult, DiffStats } from '../types.js';
 import type { LayoutDiffResult } from '../store/write-image.js';
 import { jsonReport } from './json-report.js';
 
@@ -16,8 +16,9 @@ export interface DiffReport {
  * The one place where the library's result becomes the CLI's JSON contract: whatever shape
  * `diff()` returns, the report keeps schemas/diff.schema.json.
  */
-export function diffReport(descriptor: LayerDescriptor, layout?: LayoutDiffResult): DiffReport {
-  const { mediaType, digest, size, annotations, diffID, stats } = descriptor;
+export function diffReport(result: DiffResult, layout?: LayoutDiffResult): DiffReport {
+  const { descriptor, diffID, stats } = result;
+  const { mediaType, digest, size, annotations } = descriptor;
   return {
     descriptor: { mediaType, digest, size, annotations: { ...annotations } },
     diffID,
@@ -27,15 +28,15 @@ export function diffReport(descriptor: LayerDescriptor, layout?: LayoutDiffResul
 }
 
 /** The descriptor for people, or as JSON. */
-export function formatDescriptor(descriptor: LayerDescriptor, json: boolean, layout?: LayoutDiffResult): string {
-  if (json) return jsonReport(diffReport(descriptor, layout));
+export function formatDescriptor(result: DiffResult, json: boolean, layout?: LayoutDiffResult): string {
+  if (json) return jsonReport(diffReport(result, layout));
   const stored = layout === undefined ? undefined : { tag: layout.tag, manifest: layout.manifest.digest };
-  const s = descriptor.stats;
+  const { descriptor, stats: s } = result;
   return [
     `mediaType: ${descriptor.mediaType}`,
     `digest:    ${descriptor.digest}`,
     `size:      ${descriptor.size}`,
-    `diffID:    ${descriptor.diffID}`,
+    `diffID:    ${result.diffID}`,
     ...(stored === undefined ? [] : [`image:     ${stored.tag} (manifest ${stored.manifest})`]),
     `entries:   ${s.entries} (${s.whiteouts} whiteouts, ${s.opaqueDirs} opaque dirs, ${s.hardlinks} hardlinks, ${s.bytes} data bytes)`,
     ...(s.emptyXattrsDropped > 0 ? [`warning:   ${s.emptyXattrsDropped} empty xattr value(s) left out (PAX cannot carry them)`] : []),

@@ -49,7 +49,7 @@ export async function runFlattenCommand(args: readonly string[]): Promise<number
       const common = { signal, ...(onProgress === undefined ? {} : { onProgress }) };
       if (output !== undefined) return flattenReport(await flatten({ layers, output: toStdout ? process.stdout : output, ...common }));
       const applied: ApplyResult[] = [];
-      for (const layer of layers) applied.push(await apply(layer, target!, common));
+      for (const layer of layers) applied.push(await apply({ layer, dir: target!, ...common }));
       return { layers: applied };
     }),
   );

@@ -117,10 +117,11 @@ async function runLayerInspect(options: Omit<InspectOptions, 'signal'>, json: bo
   const entries: Record<string, unknown>[] = [];
   const lines: string[] = [];
   const layer = options.layer === '-' ? (process.stdin as AsyncIterable<Buffer>) : options.layer;
-  const result = await inspectLayer({ ...options, layer, signal }, (entry) => {
+  const onEntry = (entry: InspectEntry): void => {
     if (json) entries.push(entryJson(entry));
     else lines.push(`${formatEntry(entry)}\n`);
-  });
+  };
+  const result = await inspectLayer({ ...options, layer, signal, onEntry });
   const found = result.findings.length > 0;
   if (json) return { text: [jsonReport(resultJson(result, entries, options.lint === true))], found };
   lines.push(`# ${result.entries} entries, ${result.compression}, digest ${result.digest}, diffID ${result.diffID}\n`);
@@ -132,14 +133,15 @@ async function runImageInspect(options: Omit<InspectImageOptions, 'signal'>, jso
   const entries: Record<string, unknown>[][] = [];
   const lines: string[] = [];
   let header = -1;
-  const result = await inspectImage({ ...options, signal }, (layer, entry) => {
+  const onEntry = (layer: number, entry: InspectEntry): void => {
     if (json) (entries[layer] ??= []).push(entryJson(entry));
     else {
       if (header !== layer) lines.push(`# layer ${layer}\n`);
       header = layer;
       lines.push(`${formatEntry(entry)}\n`);
     }
-  });
+  };
+  const result = await inspectImage({ ...options, signal, onEntry });
   const lint = options.lint === true;
   const found = result.layers.some((l) => l.mismatches.length > 0 || l.findings.length > 0);
   if (json) {

@@ -88,7 +88,7 @@ export async function runRmCommand(args: readonly string[]): Promise<number> {
   const layout = layoutOf(values.layout);
   const [tag, ...extra] = positionals;
   if (tag === undefined || extra.length > 0) throw new OverlaydiffError('E_USAGE', 'rm needs exactly one TAG');
-  const removed = await withInterrupts((signal) => removeTag(layout, tag, signal));
+  const removed = await withInterrupts((signal) => removeTag({ layout, tag, signal }));
   process.stdout.write(values.json === true ? jsonReport({ tag, removed }) : `removed ${tag} (${removed} index entr${removed === 1 ? 'y' : 'ies'})\n`);
   return 0;
 }
@@ -99,7 +99,7 @@ export async function runFsckCommand(args: readonly string[]): Promise<number> {
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const layout = layoutOf(values.layout);
   const result = await withProgressLine('fsck', 'blobs', values['no-progress'] !== true, (onProgress) =>
-    withInterrupts((signal) => fsck(layout, { signal, ...(onProgress === undefined ? {} : { onProgress }) })),
+    withInterrupts((signal) => fsck({ layout, signal, ...(onProgress === undefined ? {} : { onProgress }) })),
   );
   process.stdout.write(formatFsckResult(result, values.json === true));
   return result.ok ? 0 : 1;

@@ -18,9 +18,9 @@ describe('diff mediaType and annotations options', () => {
   it('compresses as a Docker media type names and reports that type', async () => {
     const docker = await diff({ upper, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', output: join(root, 'd.tgz') });
     const oci = await diff({ upper, compression: 'gzip', output: join(root, 'o.tgz') });
-    expect(docker.mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
-    expect(oci.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
-    expect(docker.digest).toBe(oci.digest);
+    expect(docker.descriptor.mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
+    expect(oci.descriptor.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    expect(docker.descriptor.digest).toBe(oci.descriptor.digest);
     expect(docker.diffID).toBe(oci.diffID);
   });
 
@@ -36,6 +36,6 @@ describe('diff mediaType and annotations options', () => {
 
   it('adds the caller annotations and keeps containerd.io/uncompressed the diffID', async () => {
     const d = await diff({ upper, annotations: { 'org.example/a': 'b', 'containerd.io/uncompressed': 'wrong' }, output: join(root, 'a.tar') });
-    expect(d.annotations).toEqual({ 'org.example/a': 'b', 'containerd.io/uncompressed': d.diffID });
+    expect(d.descriptor.annotations).toEqual({ 'org.example/a': 'b', 'containerd.io/uncompressed': d.diffID });
   });
 });

@@ -32,7 +32,7 @@ const lowerMount = (extra: string[]): Mount => ({ type: 'overlay', source: 'over
 
 describe('diffMounts', () => {
   it('writes the same bytes as diff() with the resolved paths and the mount\'s namespace', async () => {
-    const viaMounts = await diffMounts([lowerMount(['userxattr'])], [upperMount(['userxattr'])], { output: dir('m.tar'), moduleDefaults: KCONFIG_DEFAULTS });
+    const viaMounts = await diffMounts({ lower: [lowerMount(['userxattr'])], upper: [upperMount(['userxattr'])], output: dir('m.tar'), moduleDefaults: KCONFIG_DEFAULTS });
     const viaPaths = await diff({ upper: dir('U'), lowers: [dir('L0'), dir('L1')], xattrNamespace: 'user', output: dir('p.tar') });
     expect(readFileSync(dir('m.tar')).equals(readFileSync(dir('p.tar')))).toBe(true);
     expect(viaMounts).toEqual(viaPaths);
@@ -40,7 +40,9 @@ describe('diffMounts', () => {
   });
 
   it('takes the trusted namespace from a mount without userxattr (user.overlay.opaque is then data)', async () => {
-    await diffMounts([lowerMount([])], [upperMount([])], {
+    await diffMounts({
+      lower: [lowerMount([])],
+      upper: [upperMount([])],
       output: dir('t.tar'),
       moduleDefaults: KCONFIG_DEFAULTS,
     });
@@ -49,16 +51,16 @@ describe('diffMounts', () => {
 
   it('rejects a contradicting xattrNamespace before writing anything', async () => {
     await expect(
-      diffMounts([lowerMount(['userxattr'])], [upperMount(['userxattr'])], { output: dir('x.tar'), xattrNamespace: 'trusted', moduleDefaults: KCONFIG_DEFAULTS }),
+      diffMounts({ lower: [lowerMount(['userxattr'])], upper: [upperMount(['userxattr'])], output: dir('x.tar'), xattrNamespace: 'trusted', moduleDefaults: KCONFIG_DEFAULTS }),
     ).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('contradicts the upper mount') });
-    await expect(diffMounts([], [upperMount(['userxattr'])], { output: dir('y.tar'), moduleDefaults: KCONFIG_DEFAULTS })).rejects.toMatchObject({
+    await expect(diffMounts({ upper: [upperMount(['userxattr'])], output: dir('y.tar'), moduleDefaults: KCONFIG_DEFAULTS })).rejects.toMatchObject({
       code: 'E_USAGE',
     });
     expect(() => readFileSync(dir('x.tar'))).toThrow();
   });
 
   it('diffs a first layer given as a bind mount', async () => {
-    const d = await diffMounts([], [{ type: 'bind', source: dir('L0'), options: ['rw', 'rbind'] }], { output: dir('f.tar') });
+    const d = await diffMounts({ upper: [{ type: 'bind', source: dir('L0'), options: ['rw', 'rbind'] }], output: dir('f.tar') });
     expect(listTar(dir('f.tar')).map((m) => m.name)).toEqual(['top']);
     expect(d.stats.entries).toBe(1);
   });

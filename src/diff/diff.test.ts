@@ -35,9 +35,12 @@ describe('diff on plain trees', () => {
     expect(bytes.equals(readFileSync(join(root, 'b.tar')))).toBe(true);
     expect(a.diffID).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
     expect(a).toEqual(b);
-    expect(a.digest).toBe(a.diffID);
-    expect(a.size).toBe(bytes.length);
-    expect(a.mediaType).toBe('application/vnd.oci.image.layer.v1.tar');
+    expect(a.descriptor).toEqual({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: a.diffID,
+      size: bytes.length,
+      annotations: { 'containerd.io/uncompressed': a.diffID },
+    });
     expect(listTar(join(root, 'a.tar')).map((m) => m.name)).toEqual(['d/', 'd/f', 'd/l']);
   });
 
@@ -67,10 +70,10 @@ describe('diff on plain trees', () => {
     const gz = await diff({ upper, output: join(root, 'g.tar.gz'), compression: 'gzip' });
     const gz2 = await diff({ upper, output: join(root, 'g2.tar.gz'), compression: 'gzip' });
     expect(gz.diffID).toBe(plain.diffID);
-    expect(gz.digest).not.toBe(gz.diffID);
-    expect(gz.digest).toBe(gz2.digest);
-    expect(gz.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
-    expect(gz.annotations['containerd.io/uncompressed']).toBe(plain.diffID);
+    expect(gz.descriptor.digest).not.toBe(gz.diffID);
+    expect(gz.descriptor.digest).toBe(gz2.descriptor.digest);
+    expect(gz.descriptor.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    expect(gz.descriptor.annotations['containerd.io/uncompressed']).toBe(plain.diffID);
   });
 
   it('streams to a Writable and ends it', async () => {
@@ -84,7 +87,7 @@ describe('diff on plain trees', () => {
     });
     const d = await diff({ upper, output: sink });
     expect(sink.writableEnded).toBe(true);
-    expect(Buffer.concat(chunks).length).toBe(d.size);
+    expect(Buffer.concat(chunks).length).toBe(d.descriptor.size);
   });
 
   it('leaves no output and no temp file when it fails mid-stream', async () => {
@@ -146,7 +149,7 @@ describe('index=on copy-ups without their lower hardlink set', () => {
     xattr(join(upper, 'h1'), 'user.overlay.nlink', 'U+1');
     await expect(diff({ upper, lowers: [lower], xattrNamespace: 'user', output: join(root, 'o.tar') })).rejects.toMatchObject({
       code: 'E_UNSUPPORTED_OVERLAY',
-      message: expect.stringMatching(/h1: .*index=on.*pass --workdir/),
+      message: expect.stringMatching(/h1: .*index=on.*pass option `workdir`/),
     });
     expect(readdirSync(root).sort()).toEqual(['lower', 'upper']);
   });
@@ -157,7 +160,7 @@ describe('index=on copy-ups without their lower hardlink set', () => {
     const output = join(root, 'o.tar');
     await expect(diff({ upper, lowers: [lower], xattrNamespace: 'user', output })).rejects.toMatchObject({
       code: 'E_UNSUPPORTED_OVERLAY',
-      message: expect.stringContaining('pass --workdir'),
+      message: expect.stringContaining('pass option `workdir`'),
     });
     mkdirSync(join(root, 'work/index'), { recursive: true });
     const descriptor = await diff({ upper, lowers: [lower], workdir: join(root, 'work'), xattrNamespace: 'user', output });

@@ -1,18 +1,18 @@
 // Validates diff options at the edge and resolves them into what the pipeline needs.
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { dialectFor, checkXattrNamespace, type Dialect } from '../classify/namespace.js';
 import { COMPRESSIONS, isCompression, mediaTypeFor, resolveCompressionLevel } from '../blob/compress.js';
 import { WRITABLE_MEDIA_TYPES, compressionOfMediaType } from '../blob/media-types.js';
-import { OverlaydiffError, ioError } from '../errors.js';
+import { OverlaydiffError } from '../errors.js';
+import { resolveDirectory } from '../fsio/directory.js';
 import type { GuardedTree } from '../fsio/output-target.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import type { ProgressListener } from '../progress.js';
-import type { Compression, DiffOptions } from '../types.js';
+import type { ChangesOptions, Compression, DiffOptions, XattrNamespace } from '../types.js';
 import { createExcludeFilter, type ExcludeFilter } from '../walk/exclude.js';
 
-export interface DiffPlan {
+/** The snapshot a change stream reads, validated. */
+export interface SnapshotPlan {
   /** Upperdirs, topmost first (several are squashed). */
   readonly uppers: readonly Buffer[];
   readonly exclude?: ExcludeFilter;
@@ -20,6 +20,10 @@ export interface DiffPlan {
   /** The mount's workdir, whose `index` the kernel reads with index=on. */
   readonly workdir?: Buffer;
   readonly dialect: Dialect;
+  readonly signal?: AbortSignal;
+}
+
+export interface DiffPlan extends SnapshotPlan {
   readonly output: string | Writable;
   readonly compression: Compression;
   readonly mediaType: string;
@@ -27,7 +31,23 @@ export interface DiffPlan {
   readonly compressionLevel: number;
   readonly sourceDateEpoch?: bigint;
   readonly onProgress?: ProgressListener;
-  readonly signal?: AbortSignal;
+}
+
+/** Checks the snapshot's options, naming the offending path or value; throws OverlaydiffError. */
+export function planSnapshot(options: ChangesOptions): SnapshotPlan {
+  const namespace = checkXattrNamespace(options.xattrNamespace);
+  assertXattrNamespaceAccess(namespace, 'diff');
+  return snapshotPlan(options, namespace);
+}
+
+function snapshotPlan(options: ChangesOptions, namespace: XattrNamespace): SnapshotPlan {
+  return {
+    ...resolveSnapshotDirs(options),
+    ...excludeOption(options.exclude),
+    ...workdirOption(options.workdir, options.upper),
+    dialect: dialectFor(namespace),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
 }
 
 /** Checks every option, naming the offending path or value; throws OverlaydiffError. */
@@ -45,10 +65,7 @@ export function planDiff(options: DiffOptions): DiffPlan {
     throw new OverlaydiffError('E_USAGE', `invalid source date epoch ${epoch}: use whole seconds since 1970`);
   }
   return {
-    ...resolveSnapshotDirs(options),
-    ...excludeOption(options.exclude),
-    ...workdirOption(options.workdir, options.upper),
-    dialect: dialectFor(namespace),
+    ...snapshotPlan(options, namespace),
     output,
     compression,
     mediaType,
@@ -56,7 +73,6 @@ export function planDiff(options: DiffOptions): DiffPlan {
     compressionLevel: resolveCompressionLevel(compression, options.compressionLevel),
     ...(epoch === undefined ? {} : { sourceDateEpoch: BigInt(epoch) }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
 }
 
@@ -119,20 +135,4 @@ function upperList(upper: DiffOptions['upper']): readonly unknown[] {
   const uppers: readonly unknown[] = Array.isArray(upper) ? upper : [upper];
   if (uppers.length === 0) throw new OverlaydiffError('E_USAGE', 'at least one upperdir is needed');
   return uppers;
-}
-
-/** The absolute path of an existing directory, as bytes; E_USAGE / E_NOT_FOUND / E_NOT_DIRECTORY naming `role`. */
-export function resolveDirectory(role: string, path: unknown): Buffer {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw new OverlaydiffError('E_USAGE', `${role} must be a non-empty path`);
-  }
-  const abs = resolve(path);
-  let isDir: boolean;
-  try {
-    isDir = statSync(abs).isDirectory();
-  } catch (err) {
-    throw ioError(`use ${role}`, abs, err);
-  }
-  if (!isDir) throw new OverlaydiffError('E_NOT_DIRECTORY', `${abs}: ${role} is not a directory`, { path: abs });
-  return Buffer.from(abs);
 }

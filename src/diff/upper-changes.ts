@@ -110,7 +110,7 @@ function indexWithSquash(entry: FsEntry): OverlaydiffError {
   return new OverlaydiffError(
     'E_UNSUPPORTED_OVERLAY',
     `${displayPath(entry.absPath)}: copied up with index=on (overlay.nlink) inside squashed uppers; not supported: ` +
-      'diff each upperdir with its own --workdir instead',
+      'diff each upperdir with its own workdir (option `workdir`) instead',
     { path: entry.absPath },
   );
 }

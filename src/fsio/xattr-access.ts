@@ -39,7 +39,7 @@ export function assertXattrNamespaceAccess(namespace: XattrNamespace, task: stri
     'E_PERMISSION',
     `cannot ${task} in the trusted xattr namespace: ${denial}, so the kernel hides trusted.overlay.* attributes ` +
       '(opaque directories and whiteout attributes would be missed and the result would be wrong). Run it as root ' +
-      'outside any user namespace, or, for an overlay mounted with userxattr, use the user namespace (--xattr-namespace user)',
+      "outside any user namespace, or, for an overlay mounted with userxattr, use the user namespace (option `xattrNamespace`: 'user')",
   );
 }
 

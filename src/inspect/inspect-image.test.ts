@@ -52,7 +52,7 @@ describe('inspectImage', () => {
   it('lists every layer bottom first and checks each against the manifest and config', async () => {
     image('latest', [{ members: [dir('etc'), { path: 'etc/a', data: 'a' }], gzip: true }, { members: [{ path: 'etc/.wh.a' }, { path: 'top', data: 't' }] }]);
     const seen: string[] = [];
-    const result = await inspectImage({ layout }, (layer, entry) => seen.push(`${layer}:${entry.path.toString()}:${entry.kind}`));
+    const result = await inspectImage({ layout, onEntry: (layer, entry) => seen.push(`${layer}:${entry.path.toString()}:${entry.kind}`) });
     expect(seen).toEqual(['0:etc:entry', '0:etc/a:entry', '1:etc/.wh.a:whiteout', '1:top:entry']);
     expect(result.layers.map((l) => [l.layer, l.compression, l.entries, l.mismatches])).toEqual([
       [0, 'gzip', 2, []],

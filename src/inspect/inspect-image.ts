@@ -4,8 +4,11 @@ import { blobPath } from '../store/layout-fs.js';
 import { readTaggedImage } from '../store/read-image.js';
 import { DEFAULT_TAG } from '../store/ref-name.js';
 import type { Compression, TarEntry } from '../types.js';
+import { abortable } from '../errors.js';
+import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { inspectBlob, type InspectEntry, type InspectResult } from './inspect.js';
 
+/** Which image `inspectImage` reads, and what it does with it. */
 export interface InspectImageOptions {
   /** The OCI image layout directory. */
   layout: string;
@@ -13,6 +16,11 @@ export interface InspectImageOptions {
   tag?: string;
   /** Lint each layer; the layers below it are its lowers (whiteout-absent, opaque-no-lower). Default: false. */
   lint?: boolean;
+  /** Called with every member of every layer (bottom layer 0 first), in archive order. Default: none. */
+  onEntry?: (layer: number, entry: InspectEntry) => void;
+  /** Told the members and blob bytes read so far, over all layers. Default: none. */
+  onProgress?: ProgressListener;
+  /** Stops between members: `inspectImage` rejects with E_ABORTED. Default: none. */
   signal?: AbortSignal;
 }
 
@@ -20,6 +28,7 @@ export interface InspectImageOptions {
 export interface InspectedLayer extends InspectResult {
   /** Position in the manifest, bottom layer 0. */
   readonly layer: number;
+  /** The media type the manifest gives the layer. */
   readonly mediaType: string;
   /**
    * Where the blob contradicts the manifest or config: digest, media type (compression) or
@@ -28,26 +37,32 @@ export interface InspectedLayer extends InspectResult {
   readonly mismatches: readonly string[];
 }
 
+/** What `inspectImage` read: each layer of the image, bottom first. */
 export interface InspectImageResult {
+  /** The ref name inspected. */
   readonly tag: string;
   /** The digest of the image manifest. */
   readonly manifest: string;
+  /** Each layer, bottom first. */
   readonly layers: readonly InspectedLayer[];
 }
 
 /**
- * Streams each layer of the image `tag` names, bottom first, calling `onEntry` for every member.
+ * Streams each layer of the image `tag` names, bottom first, calling `options.onEntry` for every member.
  * With `lint`, layer N is checked against the tree layers 0..N-1 build (kept in memory as paths
  * and metadata, never file data). Throws E_NOT_FOUND for a missing tag or layer blob,
- * E_BAD_ARCHIVE for an unreadable manifest, config or layer.
+ * E_BAD_ARCHIVE for an unreadable manifest, config or layer, E_ABORTED when `signal` fires.
  */
-export async function inspectImage(
-  options: InspectImageOptions,
-  onEntry: (layer: number, entry: InspectEntry) => void = () => {},
-): Promise<InspectImageResult> {
+export async function inspectImage(options: InspectImageOptions): Promise<InspectImageResult> {
+  return abortable(options.signal, () => inspectLayers(options));
+}
+
+async function inspectLayers(options: InspectImageOptions): Promise<InspectImageResult> {
   const tag = options.tag ?? DEFAULT_TAG;
   const lint = options.lint ?? false;
-  const image = readTaggedImage(options.layout, tag, '--tag');
+  const onEntry = options.onEntry ?? (() => {});
+  const progress = new ProgressCounter(options.onProgress);
+  const image = readTaggedImage(options.layout, tag, 'option `tag`');
   const below = new FlatTree<undefined>();
   const layers: InspectedLayer[] = [];
   for (const [layer, descriptor] of image.manifest.layers.entries()) {
@@ -58,6 +73,7 @@ export async function inspectImage(
         lint,
         lowers: lint ? (path) => below.kindAt(path) : undefined,
         signal: options.signal,
+        progress,
         ...(lint ? { onMember: (entry: TarEntry) => members.push({ entry }) } : {}),
       },
       (entry) => onEntry(layer, entry),

@@ -130,7 +130,7 @@ describe('inspectLayer', () => {
   it('lists members with their classification, and a canonical layer lints clean', async () => {
     const layer = write('clean.tar', cleanTar());
     const entries: InspectEntry[] = [];
-    const result = await inspectLayer({ layer, lint: true, lowers: [lower] }, (e) => entries.push(e));
+    const result = await inspectLayer({ layer, lint: true, lowers: [lower], onEntry: (e) => entries.push(e) });
     expect(result.findings).toEqual([]);
     expect(result.entries).toBe(7);
     expect(result.compression).toBe('none');
@@ -218,6 +218,15 @@ describe('inspectLayer', () => {
 
   it('refuses a file that is not a layer', async () => {
     await expect(inspectLayer({ layer: write('junk', Buffer.from('not a tar at all'.repeat(64))) })).rejects.toMatchObject({ code: 'E_BAD_ARCHIVE' });
+  });
+
+  it('refuses a lowerdir that is not a directory with E_NOT_DIRECTORY, the code diff gives', async () => {
+    const layer = write('ok.tar', tar([{ path: 'a', data: 'a' }]));
+    const notDir = write('plain-file', Buffer.from('x'));
+    await expect(inspectLayer({ layer, lint: true, lowers: [notDir], xattrNamespace: 'user' })).rejects.toMatchObject({
+      code: 'E_NOT_DIRECTORY',
+      message: `${notDir}: lowerdir is not a directory`,
+    });
   });
 });
 

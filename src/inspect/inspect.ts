@@ -1,11 +1,12 @@
 // Reads a layer blob (tar, tar+gzip, tar+zstd) and describes each member; optionally lints it.
-import { createReadStream, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { layerTar, newLayerHashes } from '../blob/layer-stream.js';
 import { dialectFor, isPrivateXattr, checkXattrNamespace } from '../classify/namespace.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
-import { OverlaydiffError, displayPath, ioError } from '../errors.js';
+import { OverlaydiffError, abortable, displayPath, ioError, throwIfAborted } from '../errors.js';
+import { resolveDirectory } from '../fsio/directory.js';
+import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
 import { compareMemberPositions, type MemberPosition } from '../tar/member-order.js';
 import { readTar } from '../tar/reader.js';
@@ -14,6 +15,7 @@ import { classifyMember, type MemberKind } from './classify-member.js';
 
 export type { MemberKind } from './classify-member.js';
 
+/** Which layer `inspectLayer` reads, and what it does with it. */
 export interface InspectOptions {
   /** The layer blob to read (a path, or its bytes); compression is detected from its magic bytes. */
   layer: string | AsyncIterable<Buffer>;
@@ -26,6 +28,11 @@ export interface InspectOptions {
   lowers?: readonly string[];
   /** The namespace of the lowers' overlay xattrs (their own whiteouts/opaque dirs). Default: 'trusted'. */
   xattrNamespace?: XattrNamespace;
+  /** Called with every member, in archive order, as it is read. Default: none. */
+  onEntry?: (entry: InspectEntry) => void;
+  /** Told the members read and the blob bytes read so far. Default: none. */
+  onProgress?: ProgressListener;
+  /** Stops between members: `inspectLayer` rejects with E_ABORTED. Default: none. */
   signal?: AbortSignal;
 }
 
@@ -35,14 +42,23 @@ export interface InspectEntry {
   readonly index: number;
   /** The member name as stored (no trailing '/'). */
   readonly path: Buffer;
+  /** The member's tar type. */
   readonly type: TarEntryType;
+  /** Permission bits plus setuid/setgid/sticky. */
   readonly mode: number;
+  /** Owner user id. */
   readonly uid: number;
+  /** Owner group id. */
   readonly gid: number;
+  /** Bytes of data (non-zero only for a regular file). */
   readonly size: bigint;
+  /** A symlink's target, or the name a hardlink points at. */
   readonly linkTarget?: Buffer;
+  /** Major device number of a char or block device. */
   readonly devMajor: number;
+  /** Minor device number of a char or block device. */
   readonly devMinor: number;
+  /** What the member means for the layer: an entry, a whiteout, an opaque marker, or an overlay whiteout device. */
   readonly kind: MemberKind;
   /** For a whiteout the path it hides; for an opaque marker its directory. */
   readonly target?: Buffer;
@@ -50,6 +66,7 @@ export interface InspectEntry {
   readonly xattrs: readonly Buffer[];
 }
 
+/** The rules `inspectLayer` checks with `lint` (see `inspectLayer` for each). */
 export type LintRule =
   | 'whiteout-absent'
   | 'opaque-no-lower'
@@ -60,6 +77,7 @@ export type LintRule =
   | 'non-canonical-order'
   | 'empty-xattr';
 
+/** Every {@link LintRule}, in the order the documentation lists them. */
 export const LINT_RULES: readonly LintRule[] = [
   'whiteout-absent',
   'opaque-no-lower',
@@ -73,25 +91,32 @@ export const LINT_RULES: readonly LintRule[] = [
 
 /** Something a correct layer should not have, at one member. */
 export interface LintFinding {
+  /** The rule the member breaks. */
   readonly rule: LintRule;
+  /** The member's position in the archive, from 0. */
   readonly index: number;
+  /** The member's name as stored. */
   readonly path: Buffer;
+  /** The finding for people, starting with the path. */
   readonly message: string;
 }
 
+/** What `inspectLayer` read: the blob's compression and digests, how many members, and the lint findings. */
 export interface InspectResult {
+  /** The compression detected from the blob's magic bytes. */
   readonly compression: Compression;
   /** sha256 of the blob as read. */
   readonly digest: string;
   /** sha256 of the uncompressed tar. */
   readonly diffID: string;
+  /** Members read. */
   readonly entries: number;
   /** Empty unless `lint` was set; in archive order of the member they concern. */
   readonly findings: readonly LintFinding[];
 }
 
 /**
- * Streams the layer at `options.layer`, calling `onEntry` for every member in archive order, and
+ * Streams the layer at `options.layer`, calling `options.onEntry` for every member in archive order, and
  * with `lint` checks these rules (the canonical order is the one `diff` writes: depth first,
  * names by bytes within a directory, a whiteout in its target name's place, an opaque marker right
  * after its directory):
@@ -105,12 +130,17 @@ export interface InspectResult {
  * - `non-canonical-order`: a member sorting before its predecessor;
  * - `empty-xattr`: a `SCHILY.xattr.*` PAX record with an empty value (readers drop it).
  * Memory grows with the number of members (paths are kept for the duplicate and parent rules).
- * Throws E_BAD_ARCHIVE for an unreadable layer, E_NOT_FOUND/E_IO when a file cannot be read.
+ * Rejects with E_BAD_ARCHIVE for an unreadable layer, E_NOT_FOUND/E_IO when a file cannot be
+ * read, E_NOT_DIRECTORY for a lowerdir that is not one, E_ABORTED when `signal` fires.
  */
-export async function inspectLayer(options: InspectOptions, onEntry: (entry: InspectEntry) => void = () => {}): Promise<InspectResult> {
+export async function inspectLayer(options: InspectOptions): Promise<InspectResult> {
+  return abortable(options.signal, () => inspectOne(options));
+}
+
+async function inspectOne(options: InspectOptions): Promise<InspectResult> {
   const namespace = checkXattrNamespace(options.xattrNamespace);
   if (options.lowers !== undefined && options.lowers.length > 0) assertXattrNamespaceAccess(namespace, 'lint a layer against lowerdirs');
-  const lowers = options.lowers === undefined || options.lowers.length === 0 ? undefined : new MergedLowers(options.lowers.map(lowerDirectory), dialectFor(namespace));
+  const lowers = options.lowers === undefined || options.lowers.length === 0 ? undefined : new MergedLowers(options.lowers.map((lower) => resolveDirectory('lowerdir', lower)), dialectFor(namespace));
   const below: LowerView | undefined =
     lowers === undefined
       ? undefined
@@ -118,7 +148,8 @@ export async function inspectLayer(options: InspectOptions, onEntry: (entry: Ins
           const hit = lowers.lookup(path);
           return hit === undefined ? undefined : hit.stat.type === 'dir' ? 'dir' : 'other';
         };
-  return inspectBlob(options.layer, { lint: options.lint ?? false, lowers: below, signal: options.signal }, onEntry);
+  const progress = new ProgressCounter(options.onProgress);
+  return inspectBlob(options.layer, { lint: options.lint ?? false, lowers: below, signal: options.signal, progress }, options.onEntry ?? (() => {}));
 }
 
 /** What is below a layer at a path: a directory, something else, or nothing. */
@@ -131,6 +162,8 @@ export interface BlobInspection {
   readonly signal: AbortSignal | undefined;
   /** Called with each member as read, for a caller that models the tree the layer builds. */
   readonly onMember?: (entry: TarEntry) => void;
+  /** Counts the members and blob bytes read. */
+  readonly progress: ProgressCounter;
 }
 
 /** Streams the layer blob at `path` through the listing and the linter; shared by layer and image inspection. */
@@ -141,8 +174,8 @@ export async function inspectBlob(blob: string | AsyncIterable<Buffer>, how: Blo
   let index = 0;
   const stream = typeof blob === 'string' ? createReadStream(blob, how.signal === undefined ? {} : { signal: how.signal }) : blob;
   try {
-    for await (const member of readTar(layerTar(stream, hashes))) {
-      how.signal?.throwIfAborted();
+    for await (const member of readTar(layerTar(how.progress.countBytes(stream), hashes))) {
+      throwIfAborted(how.signal);
       const { entry } = member;
       const classified = classifyMember(entry);
       const listed: InspectEntry = {
@@ -163,6 +196,7 @@ export async function inspectBlob(blob: string | AsyncIterable<Buffer>, how: Blo
       onEntry(listed);
       how.onMember?.(entry);
       linter?.check(listed, classified, member.emptyXattrs);
+      how.progress.item();
       index++;
     }
   } catch (err) {
@@ -178,17 +212,6 @@ export async function inspectBlob(blob: string | AsyncIterable<Buffer>, how: Blo
     entries: index,
     findings,
   };
-}
-
-function lowerDirectory(dir: string): Buffer {
-  let isDir: boolean;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch (err) {
-    throw ioError('read the lowerdir', dir, err);
-  }
-  if (!isDir) throw new OverlaydiffError('E_USAGE', `lowerdir ${dir} is not a directory`, { path: dir });
-  return Buffer.from(resolve(dir));
 }
 
 class Linter {

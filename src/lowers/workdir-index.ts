@@ -126,7 +126,7 @@ export function indexNeedsWorkdir(path: Buffer): OverlaydiffError {
   return new OverlaydiffError(
     'E_UNSUPPORTED_OVERLAY',
     `${displayPath(path)}: this upperdir was mounted with index=on (overlay.origin on the upper root, or overlay.nlink), ` +
-      'so the kernel keeps part of the snapshot in the workdir index; pass --workdir DIR (library: workdir) to diff it',
+      'so the kernel keeps part of the snapshot in the workdir index; pass option `workdir` (the workdir of the mount) to diff it',
     { path },
   );
 }

@@ -12,10 +12,13 @@ import { parseOverlayOptions, type OverlayFeatures, type OverlaySnapshot } from 
  * one mount(2) call. `options` mixes mount flags (`ro`, `rbind`) and filesystem data (`lowerdir=...`).
  */
 export interface Mount {
+  /** The filesystem type: `overlay` or `bind`. */
   readonly type: string;
+  /** What is mounted: a directory for `bind`, a free name (`overlay`) for an overlay. */
   readonly source: string;
   /** A subdirectory to mount on; only '' (the root) is supported. */
   readonly target?: string;
+  /** Mount flags and filesystem data, one option each (`ro`, `lowerdir=/a:/b`, `userxattr`). */
   readonly options: readonly string[];
 }
 

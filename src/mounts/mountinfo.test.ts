@@ -108,7 +108,7 @@ describe('snapshotAtMountpoint', () => {
   });
   it('refuses a read-only overlay and relative layer paths', () => {
     expect(() => snapshot(at('67 43 0:39 / /t/m rw - overlay overlay ro,lowerdir=/t/a:/t/b,redirect_dir=on'))).toThrow(
-      /read-only overlay \(no upperdir\).*--upper \/t\/a/,
+      /read-only overlay \(no upperdir\).*option `upper`: '\/t\/a'/,
     );
     expect(() => snapshot(at('67 43 0:39 / /t/m rw - overlay overlay rw,lowerdir=1/fs:2/fs,upperdir=/t/u,workdir=/t/w'))).toThrow(
       /relative layer path "1\/fs"/,

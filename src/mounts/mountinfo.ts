@@ -153,7 +153,7 @@ export function snapshotAtMountpoint(dir: string, options: MountpointOptions = {
   if (upperdir === undefined) {
     throw new OverlaydiffError(
       'E_USAGE',
-      `${mountPoint}: a read-only overlay (no upperdir), it holds no changes; diff its top layer with --upper ${snapshot.lowers[0] ?? 'DIR'} --lower REST`,
+      `${mountPoint}: a read-only overlay (no upperdir), it holds no changes; diff its top layer as the upperdir (option \`upper\`: '${snapshot.lowers[0] ?? 'DIR'}') over the rest (option \`lowers\`)`,
       { path: mountPoint },
     );
   }
@@ -161,7 +161,7 @@ export function snapshotAtMountpoint(dir: string, options: MountpointOptions = {
     if (!isAbsolute(layer)) {
       throw new OverlaydiffError(
         'E_USAGE',
-        `${mountPoint}: mountinfo shows the relative layer path ${JSON.stringify(layer)} (mounted from another working directory); pass --upper and --lower`,
+        `${mountPoint}: mountinfo shows the relative layer path ${JSON.stringify(layer)} (mounted from another working directory); give the upperdir and lowerdirs as paths (option \`upper\`, option \`lowers\`)`,
         { path: mountPoint },
       );
     }
@@ -172,7 +172,7 @@ export function snapshotAtMountpoint(dir: string, options: MountpointOptions = {
 // Paths are strings here: a layer path that is not valid UTF-8 cannot be named faithfully.
 function rejectNonUtf8(entry: MountInfoEntry, mountPoint: string): void {
   if (entry.superOptions.some((o) => o.includes('\uFFFD'))) {
-    throw new OverlaydiffError('E_UNREPRESENTABLE', `${mountPoint}: a layer path of this overlay is not valid UTF-8; pass --upper and --lower`, {
+    throw new OverlaydiffError('E_UNREPRESENTABLE', `${mountPoint}: a layer path of this overlay is not valid UTF-8; give the upperdir and lowerdirs as paths (option \`upper\`, option \`lowers\`)`, {
       path: mountPoint,
     });
   }

@@ -49,7 +49,9 @@ export async function handleApply(request: ApplyRequest, ctx: CallContext, clien
     throw err;
   }
   let blobBytes = 0;
-  const result = await applyMounts(readBlob(client, ctx.namespace, desc.digest, ctx.signal), mounts, {
+  const result = await applyMounts({
+    layer: readBlob(client, ctx.namespace, desc.digest, ctx.signal),
+    mounts,
     digest: desc.digest,
     syncFs: request.syncFs,
     signal: ctx.signal,

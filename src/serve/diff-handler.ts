@@ -3,9 +3,10 @@ import { status } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { MEDIA_TYPE_TAR_GZIP } from '../blob/compress.js';
 import { WRITABLE_MEDIA_TYPES, compressionOfMediaType, isEncryptedMediaType } from '../blob/media-types.js';
-import { diffMounts, resolveMounts } from '../diff/diff-mounts.js';
+import { diffMounts } from '../diff/diff-mounts.js';
+import { resolveMounts } from '../mounts/containerd-mounts.js';
 import { OverlaydiffError } from '../errors.js';
-import type { LayerDescriptor } from '../types.js';
+import type { DiffResult } from '../types.js';
 import type { CallContext } from './call-context.js';
 import { callMetadata, type ContainerdClient } from './containerd-client.js';
 import { ContentWriter } from './content-writer.js';
@@ -59,20 +60,23 @@ export async function handleDiff(request: DiffRequest, ctx: CallContext, options
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   writer.on('error', (err: Error) => stop.abort(err));
   try {
-    const layer: LayerDescriptor = await diffMounts(left, right, {
+    const layer: DiffResult = await diffMounts({
+      lower: left,
+      upper: right,
       output: writer,
       mediaType,
       signal: stop.signal,
       ...(epoch === undefined ? {} : { sourceDateEpoch: epoch.seconds }),
     });
     const labels = { ...request.labels, [UNCOMPRESSED_LABEL]: layer.diffID };
-    const committed = await writer.commit(layer.digest, layer.size, labels);
+    const { digest, size } = layer.descriptor;
+    const committed = await writer.commit(digest, size, labels);
     if (committed === 'exists') {
       await ensureUncompressedLabel(client, ctx.namespace, layer, stop.signal);
       // Our lease holds nothing: the blob was there before this call.
       await deleteLease(client, ctx.namespace, lease);
     }
-    return { descriptor: { mediaType, digest: layer.digest, size: layer.size, annotations: {} }, diffID: layer.diffID, existed: committed === 'exists' };
+    return { descriptor: { mediaType, digest, size, annotations: {} }, diffID: layer.diffID, existed: committed === 'exists' };
   } catch (err) {
     const abortError = await writer.abort();
     await deleteLease(client, ctx.namespace, lease).catch(() => undefined);
@@ -86,10 +90,11 @@ export async function handleDiff(request: DiffRequest, ctx: CallContext, options
 }
 
 // A blob that existed before may lack the label (walking's Compare sets it the same way).
-async function ensureUncompressedLabel(client: ContainerdClient, namespace: string, layer: LayerDescriptor, signal: AbortSignal): Promise<void> {
-  const { info } = await client.unary<{ info: ContentInfo }>('content', 'Info', { digest: layer.digest }, callMetadata(namespace), signal);
+async function ensureUncompressedLabel(client: ContainerdClient, namespace: string, layer: DiffResult, signal: AbortSignal): Promise<void> {
+  const { digest } = layer.descriptor;
+  const { info } = await client.unary<{ info: ContentInfo }>('content', 'Info', { digest }, callMetadata(namespace), signal);
   if (info.labels[UNCOMPRESSED_LABEL] !== undefined) return;
-  const update = { info: { digest: layer.digest, labels: { [UNCOMPRESSED_LABEL]: layer.diffID } }, updateMask: { paths: [`labels.${UNCOMPRESSED_LABEL}`] } };
+  const update = { info: { digest, labels: { [UNCOMPRESSED_LABEL]: layer.diffID } }, updateMask: { paths: [`labels.${UNCOMPRESSED_LABEL}`] } };
   await client.unary('content', 'Update', update, callMetadata(namespace), signal);
 }
 

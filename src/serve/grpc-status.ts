@@ -22,6 +22,7 @@ function codeFor(code: ErrorCode): status {
   switch (code) {
     // The diff service moves on to its next differ only on UNIMPLEMENTED: shapes and features we cannot do exactly.
     case 'E_UNSUPPORTED_OVERLAY':
+    case 'E_UNAVAILABLE':
       return status.UNIMPLEMENTED;
     case 'E_USAGE':
     case 'E_BAD_ARCHIVE':

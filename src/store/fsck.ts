@@ -3,27 +3,38 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { layerTar, newLayerHashes } from '../blob/layer-stream.js';
-import { errnoCode, ioError } from '../errors.js';
+import { OverlaydiffError, abortable, errnoCode, ioError, throwIfAborted } from '../errors.js';
 import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { IMAGE_LAYOUT_VERSION, isImageConfig, isManifest, isManifestMediaType, refNameOf, type OciDescriptor } from './oci-types.js';
 import { SHA256_DIR, assertLayout, blobPath, listBlobs, loadJsonBlob, readIndex, readJson, sizeOf } from './layout-fs.js';
 import { markReachable } from './mark.js';
 import { isValidRefName } from './ref-name.js';
 
+/** What `fsck` found. */
 export interface FsckResult {
   /** True when no error was found (warnings do not count). */
   readonly ok: boolean;
+  /** Blobs in `blobs/sha256`. */
   readonly blobs: number;
+  /** Blobs reachable from index.json. */
   readonly referenced: number;
+  /** Blobs nothing reachable references (GC reclaims them after the grace period). */
   readonly unreferenced: number;
+  /** Temporary files of writers in `blobs/`. */
   readonly temps: number;
+  /** What makes the layout wrong, one sentence each, naming the blob or file. */
   readonly errors: string[];
+  /** What is questionable or could not be checked (a ref name breaking the grammar, a zstd layer without a zstd backend). */
   readonly warnings: string[];
 }
 
+/** Which layout `fsck` checks, and how it reports. */
 export interface FsckOptions {
-  /** Told the blobs checked and the bytes hashed so far. */
+  /** The OCI image layout directory. */
+  layout: string;
+  /** Told the blobs checked and the bytes hashed so far. Default: none. */
   onProgress?: ProgressListener;
+  /** Stops between blobs: `fsck` rejects with E_ABORTED. Default: none. */
   signal?: AbortSignal;
 }
 
@@ -32,9 +43,14 @@ export interface FsckOptions {
  * reachable descriptor's blob exists with the descriptor's size; each image manifest's layers
  * decompress to tars whose sha256 equal `config.rootfs.diff_ids` in order. Tags that break the
  * ref-name grammar are warnings. Blobs that vanish during the check (a concurrent GC) are skipped.
+ * Rejects with E_NOT_FOUND when `layout` is not a layout, E_ABORTED when `signal` fires.
  */
-export async function fsck(layout: string, options: FsckOptions = {}): Promise<FsckResult> {
-  const { signal } = options;
+export async function fsck(options: FsckOptions): Promise<FsckResult> {
+  return abortable(options.signal, () => checkLayout(options));
+}
+
+async function checkLayout(options: FsckOptions): Promise<FsckResult> {
+  const { layout, signal } = options;
   const progress = new ProgressCounter(options.onProgress);
   assertLayout(layout);
   const errors: string[] = [];
@@ -59,7 +75,7 @@ export async function fsck(layout: string, options: FsckOptions = {}): Promise<F
   const diffIDs = new Map<string, string>();
   const { blobs, temps } = listBlobs(layout);
   for (const { hex } of blobs) {
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     const digest = `sha256:${hex}`;
     const hashed = await hashBlob(join(layout, SHA256_DIR, hex), layers.has(digest), progress, errors, warnings);
     progress.item();
@@ -119,8 +135,7 @@ async function hashBlob(path: string, isLayer: boolean, progress: ProgressCounte
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') throw err;
         const message = err instanceof Error ? err.message : String(err);
-        // A compression this build cannot read yet is a gap in the check, not a broken layout.
-        (/not supported/.test(message) ? warnings : errors).push(`${path}: diffID not checked: ${message}`);
+        (isCheckGap(err) ? warnings : errors).push(`${path}: diffID not checked: ${message}`);
       }
     }
     const hash = createHash('sha256');
@@ -130,6 +145,11 @@ async function hashBlob(path: string, isLayer: boolean, progress: ProgressCounte
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw ioError('read blob', path, err);
   }
+}
+
+/** A layer this installation cannot decompress (E_UNAVAILABLE) is a gap in the check, not a broken layout. */
+export function isCheckGap(err: unknown): boolean {
+  return err instanceof OverlaydiffError && err.code === 'E_UNAVAILABLE';
 }
 
 function isLayerMediaType(mediaType: string): boolean {

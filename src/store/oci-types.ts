@@ -13,9 +13,13 @@ export const IMAGE_LAYOUT_VERSION = '1.0.0';
 
 /** A content descriptor; unknown fields are kept when a document is rewritten. */
 export interface OciDescriptor {
+  /** The media type of the content. */
   readonly mediaType: string;
+  /** `sha256:<hex>` of the content. */
   readonly digest: string;
+  /** Size of the content in bytes. */
   readonly size: number;
+  /** Annotations (e.g. `org.opencontainers.image.ref.name` in index.json). */
   readonly annotations?: Readonly<Record<string, string>>;
   readonly [key: string]: unknown;
 }

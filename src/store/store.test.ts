@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fsck } from './fsck.js';
+import { OverlaydiffError } from '../errors.js';
+import { fsck, isCheckGap } from './fsck.js';
 import { gc } from './gc.js';
 import { removeTag } from './remove-tag.js';
 import { diffToLayout } from './write-image.js';
@@ -33,13 +34,13 @@ describe('diffToLayout', () => {
     const second = await diffToLayout({ upper: upper('b', 'two'), layout, tag: 'b', base: 'a' });
     expect(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
     const manifest = JSON.parse(readFileSync(blob(second.manifest.digest), 'utf8')) as { layers: { digest: string }[] };
-    expect(manifest.layers.map((l) => l.digest)).toEqual([first.layer.digest, second.layer.digest]);
+    expect(manifest.layers.map((l) => l.digest)).toEqual([first.layer.descriptor.digest, second.layer.descriptor.digest]);
     const config = JSON.parse(readFileSync(blob(second.config.digest), 'utf8')) as { rootfs: { diff_ids: string[] }; history: unknown[] };
     expect(config.rootfs.diff_ids).toEqual([first.layer.diffID, second.layer.diffID]);
     expect(config.history).toHaveLength(2);
     const firstConfig = JSON.parse(readFileSync(blob(first.config.digest), 'utf8')) as { created: string };
     expect(firstConfig.created).toBe('1970-01-01T00:00:00Z');
-    expect(await fsck(layout)).toMatchObject({ ok: true, blobs: 6, referenced: 6 });
+    expect(await fsck({ layout })).toMatchObject({ ok: true, blobs: 6, referenced: 6 });
     expect(readdirSync(join(layout, 'blobs')).filter((n) => n !== 'sha256')).toEqual([]);
   });
 
@@ -58,9 +59,9 @@ describe('diffToLayout', () => {
 
   it('replaces a truncated blob of the same name instead of reusing it', async () => {
     const image = await diffToLayout({ upper: upper('a', 'one'), layout, tag: 'a', sourceDateEpoch: 0 });
-    writeFileSync(blob(image.layer.digest), 'trunc');
+    writeFileSync(blob(image.layer.descriptor.digest), 'trunc');
     await diffToLayout({ upper: join(root, 'a'), layout, tag: 'a', sourceDateEpoch: 0 });
-    expect(await fsck(layout)).toMatchObject({ ok: true, errors: [] });
+    expect(await fsck({ layout })).toMatchObject({ ok: true, errors: [] });
   });
 
   it('refuses a tag outside the ref-name grammar', async () => {
@@ -72,11 +73,11 @@ describe('gc', () => {
   it('deletes old unreferenced blobs only after rm, keeps young ones, and dry-run deletes nothing', async () => {
     const keep = await diffToLayout({ upper: upper('k', 'keep'), layout, tag: 'keep' });
     const gone = await diffToLayout({ upper: upper('g', 'gone'), layout, tag: 'gone' });
-    for (const d of [keep.layer.digest, keep.config.digest, keep.manifest.digest, gone.layer.digest, gone.config.digest, gone.manifest.digest]) ageBlob(d);
+    for (const d of [keep.layer.descriptor.digest, keep.config.digest, keep.manifest.digest, gone.layer.descriptor.digest, gone.config.digest, gone.manifest.digest]) ageBlob(d);
     expect((await gc({ layout })).deleted).toEqual([]);
-    expect(await removeTag(layout, 'gone')).toBe(1);
+    expect(await removeTag({ layout, tag: 'gone' })).toBe(1);
     const dry = await gc({ layout, dryRun: true });
-    expect(dry.deleted.sort()).toEqual([gone.layer.digest, gone.config.digest, gone.manifest.digest].sort());
+    expect(dry.deleted.sort()).toEqual([gone.layer.descriptor.digest, gone.config.digest, gone.manifest.digest].sort());
     expect(readdirSync(join(layout, 'blobs/sha256'))).toHaveLength(6);
     // A young orphan (a writer that has not published yet) survives the default grace.
     const young = Buffer.from('young');
@@ -84,7 +85,7 @@ describe('gc', () => {
     const real = await gc({ layout });
     expect(real.deleted.sort()).toEqual(dry.deleted.sort());
     expect(real.young).toHaveLength(1);
-    expect(await fsck(layout)).toMatchObject({ ok: true, referenced: 3, unreferenced: 1 });
+    expect(await fsck({ layout })).toMatchObject({ ok: true, referenced: 3, unreferenced: 1 });
   });
 
   it('refuses to sweep when a referenced manifest is missing', async () => {
@@ -96,18 +97,30 @@ describe('gc', () => {
 });
 
 describe('fsck', () => {
+  it('tells a broken layer (an error) from one this installation cannot read (a warning) by code, not by message', async () => {
+    const image = await diffToLayout({ upper: upper('g', 'gz'), layout, tag: 'g', compression: 'gzip' });
+    const path = blob(image.layer.descriptor.digest);
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, bytes.length - 12));
+    const result = await fsck({ layout });
+    expect(result.errors.some((e) => e.startsWith(`${path}: diffID not checked: `))).toBe(true);
+    expect(result.warnings).toEqual([]);
+    expect(isCheckGap(new OverlaydiffError('E_UNAVAILABLE', 'zstd is not available'))).toBe(true);
+    expect(isCheckGap(new OverlaydiffError('E_BAD_ARCHIVE', 'the gzip stream is corrupt: method not supported'))).toBe(false);
+  });
+
   it('reports a corrupted blob and a missing layer', async () => {
     const image = await diffToLayout({ upper: upper('k', 'keep'), layout, tag: 'keep', compression: 'gzip' });
     writeFileSync(blob(image.config.digest), `${readFileSync(blob(image.config.digest), 'utf8')} `);
-    let result = await fsck(layout);
+    let result = await fsck({ layout });
     expect(result.ok).toBe(false);
     expect(result.errors.join('\n')).toContain(`${image.config.digest}: content hashes to`);
 
     rmSync(layout, { recursive: true });
     const other = await diffToLayout({ upper: upper('m', 'more'), layout, tag: 'm' });
-    unlinkSync(blob(other.layer.digest));
-    result = await fsck(layout);
-    expect(result.errors).toContain(`${other.layer.digest}: referenced (application/vnd.oci.image.layer.v1.tar) but missing`);
+    unlinkSync(blob(other.layer.descriptor.digest));
+    result = await fsck({ layout });
+    expect(result.errors).toContain(`${other.layer.descriptor.digest}: referenced (application/vnd.oci.image.layer.v1.tar) but missing`);
   });
 
   it('reports a gzip layer whose diffID is not the one in config.rootfs.diff_ids', async () => {
@@ -126,7 +139,7 @@ describe('fsck', () => {
     const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: unknown[] };
     index.manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...badManifest });
     writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
-    const result = await fsck(layout);
-    expect(result.errors).toEqual([`${badManifest.digest}: layer 0 (${image.layer.digest}) has diffID ${image.layer.diffID}, config says ${wrong}`]);
+    const result = await fsck({ layout });
+    expect(result.errors).toEqual([`${badManifest.digest}: layer 0 (${image.layer.descriptor.digest}) has diffID ${image.layer.diffID}, config says ${wrong}`]);
   });
 });

@@ -4,8 +4,8 @@ import { diff } from '../diff/diff.js';
 import { resolveSnapshotDirs, snapshotTrees } from '../diff/options.js';
 import { assertOutsideTrees } from '../fsio/output-target.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
-import { OverlaydiffError } from '../errors.js';
-import type { DiffOptions, LayerDescriptor } from '../types.js';
+import { OverlaydiffError, abortable } from '../errors.js';
+import type { DiffOptions, DiffResult } from '../types.js';
 import { exists, blobPath, ensureIndex, ensureLayout, readIndexOrEmpty, storeBlob, storeBytes, writeIndex } from './layout-fs.js';
 import { withLayoutLock } from './lock.js';
 import {
@@ -21,6 +21,7 @@ import { readTaggedImage } from './read-image.js';
 import { DEFAULT_TAG, isValidRefName } from './ref-name.js';
 import { crashPoint, pauseBeforeIndex } from './fault-points.js';
 
+/** What `diffToLayout` diffs (as `diff`) and where in the layout it stores the image. */
 export interface LayoutDiffOptions extends Omit<DiffOptions, 'output'> {
   /** The OCI image layout directory; created (oci-layout, index.json, blobs/sha256) when absent. */
   layout: string;
@@ -30,10 +31,15 @@ export interface LayoutDiffOptions extends Omit<DiffOptions, 'output'> {
   base?: string;
 }
 
+/** What `diffToLayout` stored and published. */
 export interface LayoutDiffResult {
-  readonly layer: LayerDescriptor;
+  /** The layer as `diff` returns it: its descriptor (as the manifest lists it), diffID and stats. */
+  readonly layer: DiffResult;
+  /** The ref name published in index.json. */
   readonly tag: string;
+  /** The index.json entry: the image manifest's descriptor with its ref name annotation. */
   readonly manifest: OciDescriptor;
+  /** The image config's descriptor. */
   readonly config: OciDescriptor;
 }
 
@@ -42,9 +48,14 @@ export interface LayoutDiffResult {
  * crash at any point leaves a valid layout: layer blob, config, manifest (each temp + fsync +
  * rename), then under the layout lock a check that everything referenced exists and the atomic
  * index.json update. Blobs stored before a crash are unreferenced and reclaimed by GC after its
- * grace period.
+ * grace period. Rejects as `diff` does, and with E_ABORTED when `signal` fires (before the index
+ * update, nothing is published).
  */
 export async function diffToLayout(options: LayoutDiffOptions): Promise<LayoutDiffResult> {
+  return abortable(options.signal, () => storeImage(options));
+}
+
+async function storeImage(options: LayoutDiffOptions): Promise<LayoutDiffResult> {
   const { layout, tag = DEFAULT_TAG, base, ...diffOptions } = options;
   checkRefName('tag', tag);
   if (base !== undefined) checkRefName('base', base);
@@ -52,20 +63,19 @@ export async function diffToLayout(options: LayoutDiffOptions): Promise<LayoutDi
   assertOutsideTrees(layout, snapshotTrees(resolveSnapshotDirs(diffOptions)), 'image layout');
   ensureLayout(layout);
   await withLayoutLock(layout, async () => ensureIndex(layout), options.signal);
-  const baseImage = base === undefined ? undefined : readTaggedImage(layout, base, '--base');
+  const baseImage = base === undefined ? undefined : readTaggedImage(layout, base, 'option `base`');
 
-  const layer = await storeBlob(layout, (out) => diff({ ...diffOptions, output: out }), (d) => d.digest, 'layer-temp-written');
+  const layer = await storeBlob(layout, (out) => diff({ ...diffOptions, output: out }), (d) => d.descriptor.digest, 'layer-temp-written');
   crashPoint('layer-stored');
   const created = createdTime(options.sourceDateEpoch);
   const config = imageConfig(baseImage?.config, layer.diffID, created);
   const configDescriptor: OciDescriptor = { mediaType: MEDIA_TYPE_CONFIG, ...(await storeBytes(layout, canonicalJson(config))) };
   crashPoint('config-stored');
-  const layerDescriptor: OciDescriptor = { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, annotations: { ...layer.annotations } };
   const manifest: OciManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPE_MANIFEST,
     config: configDescriptor,
-    layers: [...(baseImage?.manifest.layers ?? []), layerDescriptor],
+    layers: [...(baseImage?.manifest.layers ?? []), { ...layer.descriptor }],
   };
   const manifestDescriptor: OciDescriptor = { mediaType: MEDIA_TYPE_MANIFEST, ...(await storeBytes(layout, canonicalJson(manifest))) };
   crashPoint('manifest-stored');

@@ -5,18 +5,20 @@ import { compareCanonical } from '../canonical-order.js';
 import { checkXattrNamespace, dialectFor } from '../classify/namespace.js';
 import { assertXattrNamespaceAccess } from '../fsio/xattr-access.js';
 import { upperChanges } from '../diff/upper-changes.js';
-import { resolveDirectory } from '../diff/options.js';
+import { resolveDirectory } from '../fsio/directory.js';
 import { buildLayer } from '../layer/build-layer.js';
 import { emptyStats } from '../layer/stats.js';
 import { MergedLowers } from '../lowers/merged-lowers.js';
 import { readTar } from '../tar/reader.js';
 import type { DataSource, TarEntry, XattrNamespace } from '../types.js';
-import { displayPath, ioError } from '../errors.js';
+import { abortable, displayPath, ioError, throwIfAborted } from '../errors.js';
+import { ProgressCounter, type ProgressListener } from '../progress.js';
 import { FlatTree, type LayerMember } from '../layer/flat-tree.js';
 import { layerTar, newLayerHashes, openLayer } from '../blob/layer-stream.js';
 
+/** Which layer `verify` checks against which snapshot. */
 export interface VerifyOptions {
-  /** The layer blob (tar, tar+gzip or tar+zstd, detected). */
+  /** The layer blob (tar, tar+gzip or tar+zstd, detected), a file path. */
   layer: string;
   /** The lowerdirs the layer applies to, topmost first. */
   lowers: readonly string[];
@@ -24,9 +26,21 @@ export interface VerifyOptions {
   merged: string;
   /** The namespace of the lowers' overlay attributes. Default: 'trusted'. */
   xattrNamespace?: XattrNamespace;
+  /** Told the entries read (lowers, layer, merged view) so far. Default: none. */
+  onProgress?: ProgressListener;
+  /** Stops between entries: `verify` rejects with E_ABORTED. Default: none. */
   signal?: AbortSignal;
 }
 
+/** What `verify` found: an empty `mismatches` means the layer is right. */
+export interface VerifyResult {
+  /** Entries of the merged view compared. */
+  entries: number;
+  /** Every difference, in canonical path order. */
+  mismatches: Mismatch[];
+}
+
+/** One difference between the layer applied on the lowers and the merged view. */
 export interface Mismatch {
   /** The entry's path (non-UTF-8 bytes as \xNN). */
   path: string;
@@ -42,19 +56,26 @@ type Content = { readonly file: DataSource } | { readonly sha256: string };
  * of `lowers` and compares the result with `merged`, entry by entry: type, mode, owner, size,
  * content, symlink target, device numbers, non-private xattrs, hardlink groups, and the mtime of
  * non-directories (whole seconds). Returns every mismatch; an empty list means the layer is right.
+ * Rejects with E_NOT_FOUND / E_NOT_DIRECTORY for a missing layer or directory, E_BAD_ARCHIVE for
+ * a malformed layer, E_PERMISSION when the namespace's xattrs cannot be read, E_ABORTED when
+ * `signal` fires.
  */
-export async function verify(options: VerifyOptions): Promise<{ entries: number; mismatches: Mismatch[] }> {
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const namespace = checkXattrNamespace(options.xattrNamespace);
   const dialect = dialectFor(namespace);
   assertXattrNamespaceAccess(namespace, 'verify');
   const lowers = options.lowers.map((lower) => resolveDirectory('lowerdir', lower));
   const merged = resolveDirectory('merged view', options.merged);
-  const expected = new FlatTree<Content>();
-  // The lowers' merged view, read as if it were one layer over nothing.
-  expected.applyLayer(await collect(treeMembers(lowers, dialect, options.signal)));
-  expected.applyLayer(await layerMembers(options.layer, options.signal));
-  const actual = await collect(treeMembers([merged], dialect, options.signal));
-  return compare([...expected.members()], actual);
+  const { signal } = options;
+  const progress = new ProgressCounter(options.onProgress);
+  return abortable(signal, async () => {
+    const expected = new FlatTree<Content>();
+    // The lowers' merged view, read as if it were one layer over nothing.
+    expected.applyLayer(await collect(treeMembers(lowers, dialect, signal), progress));
+    expected.applyLayer(await layerMembers(options.layer, progress, signal));
+    const actual = await collect(treeMembers([merged], dialect, signal), progress);
+    return compare([...expected.members()], actual);
+  });
 }
 
 async function* treeMembers(roots: readonly Buffer[], dialect: ReturnType<typeof dialectFor>, signal?: AbortSignal): AsyncGenerator<LayerMember<Content>> {
@@ -66,11 +87,12 @@ async function* treeMembers(roots: readonly Buffer[], dialect: ReturnType<typeof
   }
 }
 
-async function layerMembers(layer: string, signal?: AbortSignal): Promise<LayerMember<Content>[]> {
+async function layerMembers(layer: string, progress: ProgressCounter, signal?: AbortSignal): Promise<LayerMember<Content>[]> {
   const hashes = newLayerHashes();
   const members: LayerMember<Content>[] = [];
-  for await (const { entry, body } of readTar(layerTar(openLayer(layer), hashes))) {
-    signal?.throwIfAborted();
+  for await (const { entry, body } of readTar(layerTar(openLayer(layer), hashes, signal))) {
+    throwIfAborted(signal);
+    progress.item();
     if (entry.type !== 'file' || entry.size === 0n) {
       members.push({ entry });
       continue;
@@ -82,14 +104,17 @@ async function layerMembers(layer: string, signal?: AbortSignal): Promise<LayerM
   return members;
 }
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+async function collect<T>(items: AsyncIterable<T>, progress: ProgressCounter): Promise<T[]> {
   const out: T[] = [];
-  for await (const item of items) out.push(item);
+  for await (const item of items) {
+    out.push(item);
+    progress.item();
+  }
   return out;
 }
 
 // Both lists are in canonical order (depth first, names by bytes), so one merge pass pairs them.
-function compare(expected: LayerMember<Content>[], actual: LayerMember<Content>[]): { entries: number; mismatches: Mismatch[] } {
+function compare(expected: LayerMember<Content>[], actual: LayerMember<Content>[]): VerifyResult {
   const mismatches: Mismatch[] = [];
   let i = 0;
   let j = 0;
