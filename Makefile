@@ -102,3 +102,11 @@ FUZZ_FILES := $(if $(filter features,$(FUZZ)),native-tests/fuzz/features,native-
 fuzz: build
 	unshare --mount --propagation private --pid --fork --mount-proc \
 	  env FUZZ_SEEDS=$(N) FUZZ_FEATURE_SEEDS=$(N) FUZZ_START=$(START) npx vitest run --project native $(FUZZ_FILES)
+
+# Shrinks a failing fuzz seed to its minimal case (drops operations while the failure keeps its kind):
+# `make shrink SEED=86 MODE=trusted`. A hand tool, not a test; contained like fuzz.
+MODE ?= trusted
+.PHONY: shrink
+shrink: build
+	@test -n "$(SEED)" || { echo 'usage: make shrink SEED=<seed> [MODE=trusted|user]' >&2; exit 2; }
+	unshare --mount --propagation private --pid --fork --mount-proc node native-tests/fuzz/shrink.mjs $(SEED) $(MODE)
