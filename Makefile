@@ -12,7 +12,7 @@ UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 # containerd >= 2.0 from Debian testing, for the `overlaydiff serve` tests (bookworm's 1.6 has no diff proxy plugins).
 CONTAINERD2 := .tools/containerd/usr/bin/containerd
 
-.PHONY: deps build typecheck unit native-test test test-unit test-native example bench clean docs man prebuilds
+.PHONY: deps build typecheck lint format unit native-test test test-unit test-native example bench clean docs man prebuilds
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
 # read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them; zsh and
@@ -57,6 +57,13 @@ man: build
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
 
+# Format check and lint in one pass (Biome, biome.jsonc); `make format` rewrites the files in place.
+lint: deps
+	npx biome ci .
+
+format: deps
+	npx biome format --write .
+
 unit: deps
 	npx vitest run --project unit
 
@@ -65,8 +72,8 @@ native-test: build prebuilds
 	unshare --mount --propagation private --pid --fork --mount-proc \
 	  npx vitest run --project native
 
-# Everything: types, unit and native tests, with JSON reports that .ci/run totals.
-test: typecheck test-unit test-native
+# Everything: types, format and lint, unit and native tests, with JSON reports that .ci/run totals.
+test: typecheck lint test-unit test-native
 
 test-unit: deps
 	@mkdir -p $(REPORTS)
@@ -102,3 +109,11 @@ FUZZ_FILES := $(if $(filter features,$(FUZZ)),native-tests/fuzz/features,native-
 fuzz: build
 	unshare --mount --propagation private --pid --fork --mount-proc \
 	  env FUZZ_SEEDS=$(N) FUZZ_FEATURE_SEEDS=$(N) FUZZ_START=$(START) npx vitest run --project native $(FUZZ_FILES)
+
+# Shrinks a failing fuzz seed to its minimal case (drops operations while the failure keeps its kind):
+# `make shrink SEED=86 MODE=trusted`. A hand tool, not a test; contained like fuzz.
+MODE ?= trusted
+.PHONY: shrink
+shrink: build
+	@test -n "$(SEED)" || { echo 'usage: make shrink SEED=<seed> [MODE=trusted|user]' >&2; exit 2; }
+	unshare --mount --propagation private --pid --fork --mount-proc node native-tests/fuzz/shrink.mjs $(SEED) $(MODE)

@@ -1,4 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` (no root, fast) and `native` (root, real overlay mounts, run contained by the Makefile).
 export default defineConfig({
@@ -18,8 +18,6 @@ export default defineConfig({
         test: {
           name: 'native',
           include: ['native-tests/**/*.test.ts'],
-          // The fuzz shrinker is a hand tool (FUZZ_SHRINK=<seed>:<mode>), not a test of the suite.
-          exclude: [...configDefaults.exclude, ...(process.env['FUZZ_SHRINK'] === undefined ? ['native-tests/fuzz/shrink.test.ts'] : [])],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Mounts and CPU-heavy diffs: keep the 2-core machine responsive.

@@ -307,7 +307,7 @@ async function tarStreamFacts(tarStream, addon) {
     const file = join(work, `ts-${label.replace(/\W+/g, '-')}.tar`);
     writeFileSync(file, archive);
     const inArchive = paxRecord(archive, xattrKey);
-    const survived = (b) => (b !== undefined && b.equals(value) ? 'SURVIVE' : 'CORRUPTED');
+    const survived = (b) => (b?.equals(value) ? 'SURVIVE' : 'CORRUPTED');
     say(`${label}:`);
     say(`  bytes in the archive's PAX record: ${inArchive === undefined ? 'no record' : show(inArchive)} -> ${survived(inArchive)}`);
     const viaPython = readXattrWithPython(file, xattrKey);

@@ -11,7 +11,7 @@ import type { Mount } from '../src/mounts/containerd-mounts.js';
 import { snapshotAtMountpoint } from '../src/mounts/mountinfo.js';
 import type { XattrNamespace } from '../src/types.js';
 import { expectSameTree, listTar, memberNames } from './harness/layer.js';
-import { REPO, Scenario, namespaceOf } from './harness/overlay.js';
+import { REPO, type Scenario, namespaceOf } from './harness/overlay.js';
 import { forModes } from './harness/preflight.js';
 import { useScenarios } from './harness/scenarios.js';
 

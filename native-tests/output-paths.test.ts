@@ -125,8 +125,8 @@ describe('outputs inside the snapshot are refused before anything is written', (
     const s = scenario('trusted');
     s.prepare('echo base > $L0/base');
     s.change('echo x > x');
-    const before = (): string[] => [...readdirSync(s.upper), '|', ...readdirSync(s.lowers[0]!)].sort();
-    const listing = before();
+    const listNames = (): string[] => [...readdirSync(s.upper), '|', ...readdirSync(s.lowers[0]!)].sort();
+    const listing = listNames();
     const run = (args: string[]): SpawnSyncReturns<string> =>
       spawnSync(process.execPath, [CLI, 'diff', '--upper', s.upper, '--lower', s.lowers[0]!, ...args], { encoding: 'utf8' });
     for (const [args, message] of [
@@ -139,7 +139,7 @@ describe('outputs inside the snapshot are refused before anything is written', (
       const r = run([...args]);
       expect(r.stderr).toContain(message);
       expect(r.status).toBe(2);
-      expect(before()).toEqual(listing);
+      expect(listNames()).toEqual(listing);
     }
     // A live mount: writing below the mount point writes into the upperdir.
     const script = `${process.execPath} ${CLI} diff --mountpoint "$M" -o "$M/inside.tar" 2> ${s.root}/err || echo $? > ${s.root}/status`;

@@ -62,7 +62,7 @@ export class Scenario {
 
   get env(): Record<string, string> {
     const env: Record<string, string> = { M: this.merged, U: this.upper, T: this.root };
-    this.lowers.forEach((l, i) => (env[`L${i}`] = l));
+    for (const [i, l] of this.lowers.entries()) env[`L${i}`] = l;
     return env;
   }
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { constants, createWriteStream, fstatSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Socket, createConnection } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -69,7 +69,7 @@ export async function writeTempFile<T>(temp: string, write: (out: Writable) => P
 async function writeThrough<T>(path: string, write: (out: Writable) => Promise<T>): Promise<T> {
   const fd = ownSocketDescriptor(path);
   if (fd !== undefined) return writeToStream(new Socket({ fd, readable: false, writable: true }), write);
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOCTTY);
   } catch (err) {

@@ -96,13 +96,6 @@ describe('inspectImage', () => {
 });
 
 describe('inspect --layout on the command line', () => {
-  it('parses the image form and refuses mixed forms', () => {
-    expect(parseInspectArgs(['--layout', 'L', '--tag', 'v1', '--lint', '--json'])).toEqual({ kind: 'image', options: { layout: 'L', lint: true, tag: 'v1' }, json: true });
-    expect(() => parseInspectArgs(['l.tar', '--layout', 'L'])).toThrow(/either LAYER or --layout/);
-    expect(() => parseInspectArgs(['l.tar', '--tag', 'v1'])).toThrow(/--tag goes with --layout/);
-    expect(() => parseInspectArgs(['--layout', 'L', '--lint', '--lower', '/a'])).toThrow(/layers below it/);
-  });
-
   it('prints per-layer JSON with entries, findings and mismatches', async () => {
     image('latest', [{ members: [{ path: 'a', data: 'a' }] }, { members: [{ path: '.wh.b' }] }]);
     const { text, found } = await runInspect(parseInspectArgs(['--layout', layout, '--lint', '--json']), new AbortController().signal);

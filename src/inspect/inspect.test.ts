@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCompressor } from '../blob/compress.js';
-import { parseInspectArgs } from '../cli/inspect-command.js';
 import { TAR_BLOCK_SIZE, encodeEntryHeaders, endOfArchive, paddingLength } from '../tar/header.js';
 import type { TarEntry, TarEntryType } from '../types.js';
 import { compareCanonical } from '../canonical-order.js';
@@ -227,18 +226,5 @@ describe('inspectLayer', () => {
       code: 'E_NOT_DIRECTORY',
       message: `${notDir}: lowerdir is not a directory`,
     });
-  });
-});
-
-describe('parseInspectArgs', () => {
-  it('parses the layer, lint and lowers', () => {
-    expect(parseInspectArgs(['l.tar', '--lint', '--lower', '/a:/b', '--xattr-namespace', 'user', '--json'])).toEqual({
-      kind: 'layer',
-      options: { layer: 'l.tar', lint: true, lowers: ['/a', '/b'], xattrNamespace: 'user' },
-      json: true,
-    });
-    expect(() => parseInspectArgs([])).toThrow(/needs LAYER or --layout DIR/);
-    expect(() => parseInspectArgs(['l.tar', '--lower', '/a'])).toThrow(/go with --lint/);
-    expect(() => parseInspectArgs(['l.tar', '--lint', '--xattr-namespace', 'x'])).toThrow(/trusted or user/);
   });
 });

@@ -4,7 +4,7 @@ import { isOpaqueDir } from '../classify/opaque.js';
 import { ioError } from '../errors.js';
 import { joinPath, listSorted, lstatEntry } from '../fsio/tree.js';
 import { readXattrs } from '../fsio/xattr.js';
-import type { FsEntry, FsStat } from '../types.js';
+import type { FsEntry, FsStat, Xattr } from '../types.js';
 import type { MergedLowers } from './merged-lowers.js';
 import type { WorkdirIndex } from './workdir-index.js';
 
@@ -54,7 +54,7 @@ export function indexAliases(index: WorkdirIndex, lowers: MergedLowers, upper: B
 
 // An upper dir that is opaque or renamed shows nothing of the lowers at its own path.
 function hidesLowers(absPath: Buffer, dialect: Dialect): boolean {
-  let xattrs;
+  let xattrs: Xattr[];
   try {
     xattrs = readXattrs(absPath);
   } catch (err) {

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KCONFIG_DEFAULTS, parseModuleBool, readModuleDefaults } from './module-defaults.js';
+import { KCONFIG_DEFAULTS, OVERLAY_PARAMETERS_DIR, parseModuleBool, readModuleDefaults, type OverlayModuleDefaults } from './module-defaults.js';
 
 let dir: string;
 beforeEach(() => {
@@ -23,7 +23,9 @@ describe('readModuleDefaults', () => {
   it('takes the Kconfig default for a parameter that is not there', () => {
     writeFileSync(join(dir, 'index'), 'Y\n');
     expect(readModuleDefaults(dir)).toEqual({ ...KCONFIG_DEFAULTS, index: true });
-    expect(readModuleDefaults(join(dir, 'no-module'))).toEqual(KCONFIG_DEFAULTS);
+    // fs/overlayfs/Kconfig: every feature off, OVERLAY_FS_REDIRECT_ALWAYS_FOLLOW=y.
+    const kconfig = { redirectDir: false, redirectAlwaysFollow: true, metacopy: false, index: false, xinoAuto: false, nfsExport: false };
+    expect(readModuleDefaults(join(dir, 'no-module'))).toEqual(kconfig);
   });
 
   it('refuses a value that is not a bool, naming the file', () => {
@@ -31,9 +33,31 @@ describe('readModuleDefaults', () => {
     expect(() => readModuleDefaults(dir)).toThrow(`${join(dir, 'metacopy')}: expected Y or N, found "maybe"`);
   });
 
-  it('reads this machine\'s parameters when it has the module', () => {
-    const defaults = readModuleDefaults();
-    expect(Object.keys(defaults).sort()).toEqual(Object.keys(KCONFIG_DEFAULTS).sort());
+  // The sysfs file of each option, written out here independently of the module's own table.
+  const SYSFS_NAMES = {
+    redirectDir: 'redirect_dir',
+    redirectAlwaysFollow: 'redirect_always_follow',
+    metacopy: 'metacopy',
+    index: 'index',
+    xinoAuto: 'xino_auto',
+    nfsExport: 'nfs_export',
+  } as const satisfies Record<keyof OverlayModuleDefaults, string>;
+  const KEYS = Object.keys(SYSFS_NAMES) as (keyof OverlayModuleDefaults)[];
+
+  it.each(KEYS)('takes %s from its own sysfs file and from no other', (key) => {
+    for (const other of KEYS) writeFileSync(join(dir, SYSFS_NAMES[other]), KCONFIG_DEFAULTS[other] ? 'Y\n' : 'N\n');
+    writeFileSync(join(dir, SYSFS_NAMES[key]), KCONFIG_DEFAULTS[key] ? 'N\n' : 'Y\n');
+    expect(readModuleDefaults(dir)).toEqual({ ...KCONFIG_DEFAULTS, [key]: !KCONFIG_DEFAULTS[key] });
+  });
+
+  it.runIf(existsSync(OVERLAY_PARAMETERS_DIR))('reads /sys/module/overlay/parameters by default, as this kernel prints them', () => {
+    const expected = Object.fromEntries(
+      KEYS.map((key) => {
+        const file = join(OVERLAY_PARAMETERS_DIR, SYSFS_NAMES[key]);
+        return [key, existsSync(file) ? readFileSync(file, 'utf8') === 'Y\n' : KCONFIG_DEFAULTS[key]];
+      }),
+    );
+    expect(readModuleDefaults()).toEqual(expected);
   });
 });
 

@@ -54,15 +54,15 @@ describe('escaping round trips (seeded)', () => {
   };
   const ALPHABET = ['a', 'b', '/', ':', ',', '\\', ' ', '=', 'é'];
   const path = (): string => `/${Array.from({ length: 1 + random(12) }, () => ALPHABET[random(ALPHABET.length)]).join('')}`;
-  const escape = (p: string): string => p.replace(/[\\:,]/g, '\\$&');
+  const escapePath = (p: string): string => p.replace(/[\\:,]/g, '\\$&');
 
   it('splitLowerdir(escaped list) gives back the paths, and splitMountData keeps the option whole', () => {
     for (let i = 0; i < 500; i++) {
       const lowers = Array.from({ length: 1 + random(4) }, path);
-      const option = `lowerdir=${lowers.map(escape).join(':')}`;
+      const option = `lowerdir=${lowers.map(escapePath).join(':')}`;
       expect(splitMountData(`${option},userxattr`)).toEqual([option, 'userxattr']);
       expect(splitLowerdir(option.slice('lowerdir='.length))).toEqual({ lowers, dataLowers: [] });
-      expect(unescapeOverlayPath(escape(lowers[0]!))).toBe(lowers[0]);
+      expect(unescapeOverlayPath(escapePath(lowers[0]!))).toBe(lowers[0]);
     }
   });
 });

@@ -291,7 +291,7 @@ function checkRepresentable(entry: TarEntry): void {
   const target = entry.linkTarget;
   if (isLink && (target === undefined || target.length === 0)) refuse(`a ${entry.type} needs a link target`);
   if (!isLink && target !== undefined) refuse(`only links have a link target, not a ${entry.type}`);
-  if (target !== undefined && target.includes(0)) refuse('the link target holds a NUL byte');
+  if (target?.includes(0)) refuse('the link target holds a NUL byte');
   for (const [what, n] of [
     ['mode', entry.mode],
     ['uid', entry.uid],
