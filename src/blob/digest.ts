@@ -1,61 +1,139 @@
 // A pass-through stream that hashes and counts the bytes flowing through it, hashing on a worker
-// thread once the stream is large enough to pay for one.
+// thread (one per process, shared by every tap) once the stream is large enough to pay for one.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 
 /**
- * The bytes in flight between the stream and the hashing thread: each chunk is copied into this
+ * The bytes in flight between a tap and the hashing thread: each chunk is copied into the tap's
  * shared ring and passes on at once; a write waits only when the ring is full (bounded memory).
  */
-const RING_SIZE = 8 << 20;
+const RING_SIZE = 4 << 20;
 
 /**
- * A stream no longer than this is hashed on the calling thread at its end (starting a worker costs
- * about as much as hashing a few MiB, and small diffs are dominated by start-up).
+ * A stream no longer than this is hashed on the calling thread at its end (starting the thread
+ * costs about as much as hashing a few MiB, and small diffs are dominated by start-up).
  */
-const INLINE_LIMIT = 4 << 20;
+const INLINE_LIMIT = 2 << 20;
 
-// Control words shared with the hashing thread (BigInt64Array indexes). WRITTEN: bytes copied into
-// the ring, ever, stored as -(n + 1) once the stream has ended; HASHED: bytes the thread has hashed.
+// A tap's control words (BigInt64Array indexes). WRITTEN: bytes copied into the ring, ever, stored
+// as -(n + 1) once the stream has ended; HASHED: bytes the thread has hashed.
 const WRITTEN = 0;
 const HASHED = 1;
 
-// The hashing thread: waits on WRITTEN, hashes the ring's new bytes in order, publishes HASHED, and
-// posts the digest once the stream has ended and everything is hashed. CommonJS source, so it runs
-// from src/ and dist/ alike.
+// The hashing thread. It sleeps on the doorbell (an Int32 every tap bumps after a write), takes
+// new taps from its port without returning to its event loop (receiveMessageOnPort), hashes each
+// tap's new ring bytes in order, publishes HASHED, and posts `{ id, digest }` when a tap has ended
+// and is all hashed. CommonJS source, so it runs from src/ and dist/ alike.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const ring = Buffer.from(workerData.ring);
-const control = new BigInt64Array(workerData.control);
-const size = ring.length;
-const hash = createHash('sha256');
-let hashed = 0;
+const doorbell = new Int32Array(workerData.doorbell);
+const taps = new Map();
 for (;;) {
-  const word = Atomics.load(control, ${WRITTEN});
-  const ended = word < 0n;
-  const written = Number(ended ? -word - 1n : word);
-  if (written === hashed) {
-    if (ended) break;
-    Atomics.wait(control, ${WRITTEN}, word);
-    continue;
+  const bell = Atomics.load(doorbell, 0);
+  for (let m = receiveMessageOnPort(parentPort); m !== undefined; m = receiveMessageOnPort(parentPort)) {
+    const { id, ring, control, cancel } = m.message;
+    if (cancel) taps.delete(id);
+    else taps.set(id, { ring: Buffer.from(ring), control: new BigInt64Array(control), hash: createHash('sha256'), hashed: 0 });
   }
-  const at = hashed % size;
-  const length = Math.min(written - hashed, size - at);
-  hash.update(ring.subarray(at, at + length));
-  hashed += length;
-  Atomics.store(control, ${HASHED}, BigInt(hashed));
-  Atomics.notify(control, ${HASHED});
+  let progressed = false;
+  for (const [id, tap] of taps) {
+    const word = Atomics.load(tap.control, ${WRITTEN});
+    const ended = word < 0n;
+    const written = Number(ended ? -word - 1n : word);
+    if (written > tap.hashed) {
+      const at = tap.hashed % tap.ring.length;
+      const length = Math.min(written - tap.hashed, tap.ring.length - at);
+      tap.hash.update(tap.ring.subarray(at, at + length));
+      tap.hashed += length;
+      Atomics.store(tap.control, ${HASHED}, BigInt(tap.hashed));
+      Atomics.notify(tap.control, ${HASHED});
+      progressed = true;
+    } else if (ended) {
+      taps.delete(id);
+      parentPort.postMessage({ id, digest: tap.hash.digest('hex') });
+    }
+  }
+  if (!progressed) Atomics.wait(doorbell, 0, bell);
 }
-parentPort.postMessage(hash.digest('hex'));
 `;
 
 // Atomics.waitAsync (Node >= 16; not in the ES2022 lib the project compiles against).
 const waitAsync = (Atomics as unknown as {
   waitAsync(array: BigInt64Array, index: number, value: bigint): { async: boolean; value: unknown };
 }).waitAsync;
+
+/** The process's hashing thread: referenced only while some tap is using it. */
+class HashThread {
+  readonly #doorbell = new Int32Array(new SharedArrayBuffer(4));
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
+  #users = 0;
+  #nextId = 0;
+  failure: Error | undefined;
+
+  constructor() {
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { doorbell: this.#doorbell.buffer },
+      // It allocates next to nothing: a small heap keeps the thread's memory small.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+    });
+    this.#worker.unref();
+    this.#worker.on('message', (message: { id: number; digest: string }) => {
+      this.#waiting.get(message.id)?.resolve(message.digest);
+      this.#waiting.delete(message.id);
+    });
+    this.#worker.on('error', (err) => this.#fail(err));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`the hashing thread exited (code ${code})`)));
+  }
+
+  /** Starts hashing a tap's ring; returns its id. */
+  attach(ring: SharedArrayBuffer, control: SharedArrayBuffer): number {
+    if (this.#users++ === 0) this.#worker.ref();
+    const id = this.#nextId++;
+    this.#worker.postMessage({ id, ring, control });
+    this.ring();
+    return id;
+  }
+
+  /** The digest of tap `id` once its WRITTEN word says it has ended. */
+  digest(id: number): Promise<string> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const result = new Promise<string>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
+    this.ring();
+    return result.finally(() => this.#release());
+  }
+
+  /** Forgets tap `id` (its stream was destroyed). */
+  cancel(id: number): void {
+    this.#worker.postMessage({ id, cancel: true });
+    this.ring();
+    const waiter = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    if (waiter === undefined) this.#release();
+    else waiter.reject(new Error('the stream was destroyed')); // digest()'s finally releases
+  }
+
+  ring(): void {
+    Atomics.add(this.#doorbell, 0, 1);
+    Atomics.notify(this.#doorbell, 0);
+  }
+
+  #release(): void {
+    if (--this.#users === 0) this.#worker.unref();
+  }
+
+  #fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.#waiting.values()) waiter.reject(error);
+    this.#waiting.clear();
+    if (hashThread === this) hashThread = undefined;
+  }
+}
+
+let hashThread: HashThread | undefined;
 
 /** Passes chunks through unchanged; after the stream ends, `digest` and `size` describe them. */
 export class DigestTap extends Transform {
@@ -64,7 +142,8 @@ export class DigestTap extends Transform {
   readonly #controlBuffer = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
   readonly #control = new BigInt64Array(this.#controlBuffer);
   #written = 0; // bytes copied into the ring, ever
-  #worker: Worker | undefined;
+  #thread: HashThread | undefined;
+  #id = -1;
   #size = 0;
   #digest: string | undefined;
   readonly #onChunk: ((length: number) => void) | undefined;
@@ -90,11 +169,11 @@ export class DigestTap extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const worker = this.#worker;
-    this.#worker = undefined;
+    const thread = this.#thread;
+    this.#thread = undefined;
+    if (thread !== undefined && this.#digest === undefined) thread.cancel(this.#id);
     Atomics.notify(this.#control, HASHED); // a write waiting for ring space wakes and sees `destroyed`
-    if (worker === undefined) callback(error);
-    else void worker.terminate().then(() => callback(error), () => callback(error));
+    callback(error);
   }
 
   /** `sha256:<hex>` of everything that passed; only valid once the stream has ended. */
@@ -107,14 +186,15 @@ export class DigestTap extends Transform {
     return this.#size;
   }
 
-  // Copies `chunk` into the ring, waiting for the worker to free space when it is full.
+  // Copies `chunk` into the ring, waiting for the hashing thread to free space when it is full.
   async #copyIn(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
       let hashed = Atomics.load(this.#control, HASHED);
       let free = RING_SIZE - (this.#written - Number(hashed));
       while (free === 0) {
-        this.#startWorker();
+        const thread = this.#attach();
+        if (thread.failure !== undefined) throw thread.failure;
         const wait = waitAsync(this.#control, HASHED, hashed);
         if (wait.async) await wait.value;
         if (this.destroyed) return;
@@ -127,30 +207,27 @@ export class DigestTap extends Transform {
       offset += length;
       this.#written += length;
       Atomics.store(this.#control, WRITTEN, BigInt(this.#written));
-      Atomics.notify(this.#control, WRITTEN);
+      this.#thread?.ring();
     }
-    if (this.#worker === undefined && this.#written > INLINE_LIMIT) this.#startWorker();
+    if (this.#thread === undefined && this.#written > INLINE_LIMIT) this.#attach();
   }
 
-  #startWorker(): void {
-    if (this.#worker !== undefined) return;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring: this.#ring, control: this.#controlBuffer } });
-    worker.on('error', (err) => this.destroy(err));
-    this.#worker = worker;
+  #attach(): HashThread {
+    if (this.#thread === undefined) {
+      hashThread ??= new HashThread();
+      this.#thread = hashThread;
+      this.#id = this.#thread.attach(this.#ring, this.#controlBuffer);
+    }
+    return this.#thread;
   }
 
   async #finish(): Promise<string> {
-    const worker = this.#worker;
-    if (worker === undefined) {
-      // Never started: everything is still in the ring, in order from offset 0.
+    const thread = this.#thread;
+    if (thread === undefined) {
+      // Never handed over: everything is still in the ring, in order from offset 0.
       return createHash('sha256').update(this.#view.subarray(0, this.#written)).digest('hex');
     }
-    const result = once(worker, 'message');
     Atomics.store(this.#control, WRITTEN, -BigInt(this.#written) - 1n);
-    Atomics.notify(this.#control, WRITTEN);
-    const [digest] = (await result) as [string];
-    this.#worker = undefined;
-    await worker.terminate();
-    return digest;
+    return thread.digest(this.#id);
   }
 }
