@@ -26,7 +26,7 @@ for target in gyp['targets']:
                 shutil.copy(os.path.join(folder, name), os.path.join(sys.argv[1], folder, name))
 PY
 
-# libdeflate, gzip's engine (src/fsio/native/deflate.c, ARCHITECTURE.md D31), is linked statically into
+# libdeflate, gzip's engine (src/fsio/native/deflate.c, ARCHITECTURE.md D33), is linked statically into
 # every prebuild; $LIBDEFLATE_DIR (libdeflate.a + libdeflate.h) tells binding.gyp where. x64 glibc:
 # the system's libdeflate-dev. x64 musl: the same x64 objects (they call only malloc, free, memcpy,
 # memmove, memset and __stack_chk_fail, which musl has) with the header beside them. arm64: Debian's
