@@ -21,7 +21,8 @@ const INLINE_LIMIT = 2 << 20;
 const WRITTEN = 0;
 const HASHED = 1;
 
-// The hashing thread. It sleeps on the doorbell (an Int32 every tap bumps after a write), takes
+// The hashing thread. It sleeps on the doorbell (word 0, which every tap bumps after a write; word 1
+// says the thread is asleep), takes
 // new taps from its port without returning to its event loop (receiveMessageOnPort), hashes each
 // tap's new ring bytes in order, publishes HASHED, and posts `{ id, digest }` when a tap has ended
 // and is all hashed. CommonJS source, so it runs from src/ and dist/ alike.
@@ -55,7 +56,11 @@ for (;;) {
       parentPort.postMessage({ id, digest: tap.hash.digest('hex') });
     }
   }
-  if (!progressed) Atomics.wait(doorbell, 0, bell);
+  if (!progressed) {
+    Atomics.store(doorbell, 1, 1);
+    Atomics.wait(doorbell, 0, bell);
+    Atomics.store(doorbell, 1, 0);
+  }
 }
 `;
 
@@ -66,7 +71,7 @@ const waitAsync = (Atomics as unknown as {
 
 /** The process's hashing thread: referenced only while some tap is using it. */
 class HashThread {
-  readonly #doorbell = new Int32Array(new SharedArrayBuffer(4));
+  readonly #doorbell = new Int32Array(new SharedArrayBuffer(8));
   readonly #worker: Worker;
   readonly #waiting = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
   #users = 0;
@@ -116,9 +121,12 @@ class HashThread {
     else waiter.reject(new Error('the stream was destroyed')); // digest()'s finally releases
   }
 
+  // Wakes the thread only when it sleeps (word 1, set before it waits on word 0): a notify is a
+  // syscall, a write per chunk would pay it. Sequentially consistent atomics: either this sees the
+  // flag, or the thread's wait sees the bumped bell and returns at once.
   ring(): void {
     Atomics.add(this.#doorbell, 0, 1);
-    Atomics.notify(this.#doorbell, 0);
+    if (Atomics.load(this.#doorbell, 1) === 1) Atomics.notify(this.#doorbell, 0);
   }
 
   #release(): void {
