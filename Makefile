@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 NPM_STAMP := node_modules/.package-lock.json
 APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd zsh fish groff-base \
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user-static
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user-static libdeflate-dev
 REPORTS := .reports
 # The one in-repo N-API addon (binding.gyp); npm ci builds it, a changed source rebuilds it.
 ADDON := build/Release/overlaydiff.node
@@ -12,19 +12,23 @@ UMOCI_ZSTD := .tools/umoci/usr/bin/umoci
 # containerd >= 2.0 from Debian testing, for the `overlaydiff serve` tests (bookworm's 1.6 has no diff proxy plugins).
 CONTAINERD2 := .tools/containerd/usr/bin/containerd
 
-.PHONY: deps build typecheck lint format unit native-test test test-unit test-native example bench clean docs man prebuilds
+.PHONY: deps system-deps build typecheck lint format unit native-test test test-unit test-native example bench clean docs man prebuilds
 
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
 # read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them; zsh and
 # fish load the completion scripts; groff renders the man pages; the cross compilers and qemu build and
-# load the prebuilt addons);
+# load the prebuilt addons; libdeflate-dev is the static libdeflate the addon links for gzip);
 # npm packages from the lockfile.
-deps: $(NPM_STAMP) $(UMOCI_ZSTD) $(CONTAINERD2) $(ADDON)
+deps: system-deps $(NPM_STAMP) $(UMOCI_ZSTD) $(CONTAINERD2) $(ADDON)
+
+# First: npm ci compiles the addon, which links libdeflate only when it is installed.
+system-deps:
 	@if ! command -v getfattr >/dev/null || ! command -v setcap >/dev/null || ! command -v umoci >/dev/null \
 	  || ! command -v skopeo >/dev/null || ! command -v oci-image-tool >/dev/null || ! command -v zstd >/dev/null \
 	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null \
 	  || ! command -v zsh >/dev/null || ! command -v fish >/dev/null || ! command -v groff >/dev/null \
-	  || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v musl-gcc >/dev/null || ! command -v qemu-aarch64-static >/dev/null; then \
+	  || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v musl-gcc >/dev/null || ! command -v qemu-aarch64-static >/dev/null \
+	  || [ ! -f /usr/include/libdeflate.h ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 $(UMOCI_ZSTD):
@@ -33,11 +37,11 @@ $(UMOCI_ZSTD):
 $(CONTAINERD2):
 	bash native-tests/harness/fetch-tool.sh containerd 2.0.0 .tools/containerd
 
-$(NPM_STAMP): package.json package-lock.json
+$(NPM_STAMP): package.json package-lock.json | system-deps
 	npm ci --no-audit --no-fund
 
 # The N-API addons (npm ci builds them too); rebuilt when their sources change.
-$(ADDON): $(NPM_STAMP) binding.gyp $(wildcard src/fsio/native/*.c src/fsio/native/*.h)
+$(ADDON): $(NPM_STAMP) binding.gyp $(wildcard src/fsio/native/*.c src/fsio/native/*.h) | system-deps
 	npm run build:addon
 
 # dist is rebuilt from scratch: whatever tsc wrote before (a deleted module, a source map) must not be packed.

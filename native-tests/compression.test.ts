@@ -27,6 +27,15 @@ function withLowers(s: Scenario, script: string): string {
   return run(s, `mount -t overlay overlay -o '${opts}' "$M"\ntrap 'cd /; umount "$M"' EXIT\n${script}`);
 }
 
+// Prints "one member N" when the file is exactly one gzip member (nothing after its trailer) of N bytes.
+const ONE_MEMBER_PY = `
+import sys, zlib
+data = open(sys.argv[1], 'rb').read()
+d = zlib.decompressobj(31)
+out = d.decompress(data)
+print('one member' if d.eof and not d.unused_data else 'not one member', len(out))
+`;
+
 const sha256File = (path: string): string => `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
 
 function prepareSnapshot(s: Scenario): void {
@@ -62,6 +71,12 @@ describe('compressed layers of a real overlay', () => {
       expect(descriptor.digest).toBe(sha256File(d.layer));
       expect(descriptor.size).toBe(readFileSync(d.layer).length);
       expect(descriptor.size).toBeLessThan(plain.descriptor!.size);
+      if (compression === 'gzip') {
+        // One member, read whole by gzip -t and by a reader that stops after the first member.
+        expect(spawnSync('gzip', ['-t', d.layer]).status).toBe(0);
+        const member = spawnSync('python3', ['-c', ONE_MEMBER_PY, d.layer], { encoding: 'utf8' });
+        expect(member.stdout.trim(), member.stderr).toBe(`one member ${plain.descriptor!.size}`);
+      }
       if (compression === 'zstd') {
         if (hasZstdCli) {
           const out = spawnSync('zstd', ['-d', '-c', '-q', d.layer], { maxBuffer: 256 << 20 });
@@ -79,8 +94,10 @@ describe('compressed layers of a real overlay', () => {
       expect(result).toMatchObject({ diffID, digest: descriptor.digest, compression });
       expectSameTree(merged, JSON.parse(run(s, `python3 "$MANIFEST" '${base}'`)) as Manifest);
     }
-    // Deterministic: the same snapshot gives the same zstd blob.
+    // Deterministic: the same snapshot gives the same zstd and gzip blobs.
     const again = s.diff(['--compression', 'zstd', '--level', '3'], 'again.zstd');
     expect(again.descriptor?.digest).toBe(sha256File(join(s.root, 'layer-3.zstd')));
+    const againGzip = s.diff(['--compression', 'gzip', '--level', '6'], 'again.gzip');
+    expect(againGzip.descriptor?.digest).toBe(sha256File(join(s.root, 'layer-6.gzip')));
   });
 });

@@ -26,6 +26,34 @@ for target in gyp['targets']:
                 shutil.copy(os.path.join(folder, name), os.path.join(sys.argv[1], folder, name))
 PY
 
+# libdeflate, gzip's engine (src/fsio/native/deflate.c, ARCHITECTURE.md D33), is linked statically into
+# every prebuild; $LIBDEFLATE_DIR (libdeflate.a + libdeflate.h) tells binding.gyp where. x64 glibc:
+# the system's libdeflate-dev. x64 musl: the same x64 objects (they call only malloc, free, memcpy,
+# memmove, memset and __stack_chk_fail, which musl has) with the header beside them. arm64: Debian's
+# libdeflate-dev:arm64 of this machine's release, downloaded with a private apt state (the machine's
+# own lists and architectures are untouched) and unpacked into the scratch dir.
+[ -f /usr/include/libdeflate.h ] && [ -f /usr/lib/x86_64-linux-gnu/libdeflate.a ] \
+  || { echo "prebuilds: libdeflate is missing (apt-get install libdeflate-dev)" >&2; exit 1; }
+mkdir -p "$scratch/libdeflate-x64"
+cp /usr/include/libdeflate.h /usr/lib/x86_64-linux-gnu/libdeflate.a "$scratch/libdeflate-x64/"
+
+fetch_libdeflate_arm64() {
+  local dest=$1 apt=$scratch/apt release
+  # shellcheck source=../native-tests/harness/debian-testing.sh
+  source native-tests/harness/debian-testing.sh
+  release=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dest"
+  echo "deb [arch=arm64] $(debian_mirror) $release main" >"$apt/sources.list"
+  local apt_opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root
+    -o APT::Architecture=arm64 -o APT::Architectures::=arm64)
+  apt-get "${apt_opts[@]}" update -qq
+  (cd "$apt" && apt-get "${apt_opts[@]}" download -qq libdeflate-dev:arm64)
+  dpkg -x "$apt"/libdeflate-dev_*_arm64.deb "$apt/unpacked"
+  cp "$apt/unpacked/usr/include/libdeflate.h" "$apt/unpacked/usr/lib/aarch64-linux-gnu/libdeflate.a" "$dest/"
+}
+fetch_libdeflate_arm64 "$scratch/libdeflate-arm64"
+
 # arch libc compiler strip
 TARGETS=(
   "x64 glibc gcc strip"
@@ -37,8 +65,10 @@ for spec in "${TARGETS[@]}"; do
   read -r arch libc cc strip <<<"$spec"
   command -v "$cc" >/dev/null || { echo "prebuilds: $cc is missing (apt-get install gcc gcc-aarch64-linux-gnu musl-tools)" >&2; exit 1; }
   rm -rf "$scratch/build"
-  (cd "$scratch" && CC=$cc CXX=$cc LINK=$cc node-gyp rebuild --arch="$arch" --loglevel=warn >/dev/null)
+  (cd "$scratch" && LIBDEFLATE_DIR="$scratch/libdeflate-$arch" CC=$cc CXX=$cc LINK=$cc node-gyp rebuild --arch="$arch" --loglevel=warn >/dev/null)
   built=("$scratch"/build/Release/*.node)
+  # deflate.c registers this name only when built with libdeflate.
+  grep -q 'overlaydiff:deflateBlock' "${built[0]}" || { echo "prebuilds: linux-$arch $libc was built without libdeflate" >&2; exit 1; }
   # node-gyp-build loads one addon per package.
   [ "${#built[@]}" -eq 1 ] || { echo "prebuilds: expected one .node from binding.gyp, got ${built[*]}" >&2; exit 1; }
   mkdir -p "prebuilds/linux-$arch"

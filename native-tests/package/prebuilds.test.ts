@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../harness/overlay.js';
 
@@ -42,6 +43,17 @@ describe('prebuilt addons', () => {
     const addon = createRequire(import.meta.url)(file) as { list(path: Buffer): Buffer };
     execFileSync('setfattr', ['-n', 'user.prebuilt', '-v', 'yes', scratch]);
     expect(addon.list(Buffer.from(scratch)).toString()).toContain('user.prebuilt');
+  });
+
+  it('each carries libdeflate (gzip\'s engine); the x64 glibc one deflates a block this Node inflates', async () => {
+    for (const file of ['linux-x64/node.napi.glibc.node', 'linux-arm64/node.napi.glibc.node', 'linux-x64/node.napi.musl.node']) {
+      expect(readFileSync(join(PREBUILDS, file)).includes('overlaydiff:deflateBlock')).toBe(true);
+    }
+    type Deflate = (input: Buffer, level: number, last: boolean, cb: (error: Error | null, out: Buffer, crc: number) => void) => void;
+    const addon = createRequire(import.meta.url)(join(PREBUILDS, 'linux-x64/node.napi.glibc.node')) as { deflateBlock: Deflate };
+    const input = Buffer.from('prebuilt libdeflate '.repeat(5000));
+    const out = await new Promise<Buffer>((resolve, reject) => addon.deflateBlock(input, 6, true, (e, o) => (e ? reject(e) : resolve(o))));
+    expect(inflateRawSync(out).equals(input)).toBe(true);
   });
 
   it('linux-arm64 glibc: an aarch64 ELF the aarch64 loader opens (under qemu)', () => {

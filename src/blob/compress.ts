@@ -52,7 +52,8 @@ export function resolveCompressionLevel(compression: Compression, level: number 
  * A compressing Transform, or undefined for 'none'. The output is deterministic for a given level
  * and library version, whatever the input chunking, thread count or timing. gzip is one member with
  * mtime 0 and no file name, deflated in GZIP_BLOCK_SIZE blocks on several threads: its digest
- * changes only with Node's zlib or with that block size. zstd's multi-threaded mode gives the same
+ * changes only with the deflate engine (libdeflate in the addon, else Node's zlib: see
+ * `defaultGzipEngine`), the engine's version, or that block size. zstd's multi-threaded mode gives the same
  * bytes whatever the worker count (digest changes only with the libzstd that the pinned zstd-napi
  * bundles).
  */
