@@ -190,6 +190,7 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
     for (const r of results) expect(r.status, r.stderr).toBe(0);
     const labels = c.ctr(NS, ['content', 'ls']);
     const diffIDs = results.map((r) => new RegExp(`${sha256(r.stdout)}\\s.*containerd\\.io/uncompressed=(sha256:[0-9a-f]{64})`).exec(labels)?.[1]);
-    expect(new Set(diffIDs)).toEqual(new Set([sha256(results[0]!.stdout)]));
+    const seen = results.map((r, i) => `${types[i]}: ${sha256(r.stdout)} -> ${diffIDs[i]}`).join('\n');
+    expect(new Set(diffIDs), `${seen}\n${labels}`).toEqual(new Set([sha256(results[0]!.stdout)]));
   });
 });
