@@ -5,7 +5,7 @@ import { withInterrupts } from './interrupt.js';
 import { reportStream, reserveStdoutForData } from './report-stream.js';
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { verify, type Mismatch } from '../verify/verify.js';
+import type { Mismatch } from '../verify/verify.js';
 import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { diff } from '../diff/diff.js';
 import { ioError, OverlaydiffError, usageError } from '../errors.js';
@@ -14,8 +14,7 @@ import { assertOutsideTrees, type GuardedTree } from '../fsio/output-target.js';
 import { resolveSnapshotDirs, snapshotTrees } from '../diff/options.js';
 import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.js';
 import { snapshotAtMountpoint } from '../mounts/mountinfo.js';
-import { blobPath } from '../store/layout-fs.js';
-import { diffToLayout, type LayoutDiffResult } from '../store/write-image.js';
+import type { LayoutDiffResult } from '../store/write-image.js';
 import type { DiffOptions, LayerDescriptor, XattrNamespace } from '../types.js';
 import { splitPathList } from './path-list.js';
 import { withProgressLine } from './progress-line.js';
@@ -218,6 +217,8 @@ export async function runDiff(
   let descriptor: LayerDescriptor;
   if (command.layout === undefined) descriptor = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
   else {
+    // The store and verify load only when asked for: a plain diff is the start-up budget (D33).
+    const [{ diffToLayout }, { blobPath }] = await Promise.all([import('../store/write-image.js'), import('../store/layout-fs.js')]);
     const { dir, tag, base } = command.layout;
     layout = await diffToLayout({ ...options, layout: dir, ...(tag === undefined ? {} : { tag }), ...(base === undefined ? {} : { base }), signal });
     descriptor = layout.layer;
@@ -229,6 +230,7 @@ export async function runDiff(
   }
   const withLayout = layout === undefined ? {} : { layout };
   if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { descriptor, ...withLayout };
+  const { verify } = await import('../verify/verify.js');
   const { mismatches } = await verify({
     layer: command.outputPath,
     lowers: options.lowers ?? [],
