@@ -56,6 +56,7 @@ man: build
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p bench/tsconfig.json --noEmit
 
 unit: deps
 	npx vitest run --project unit
