@@ -2,9 +2,10 @@
 // the layer of the same file written dense (every byte read), while the addon's SEEK_DATA/SEEK_HOLE
 // segments are the file's allocated extents as another reader (Python's os.lseek) sees them.
 import { execFileSync } from 'node:child_process';
-import { closeSync, lstatSync, openSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dataSegments, pythonDataSegments, type Seek } from '../fixtures/data-segments.js';
 import { REPO } from './harness/overlay.js';
 import { canRun } from './harness/preflight.js';
 import { useScenarios } from './harness/scenarios.js';
@@ -24,41 +25,14 @@ const WRITE_SPARSE = `
   touch -d @1700000000 big
 `;
 
-const PY_SEGMENTS = String.raw`
-import json, os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-size, out, at = os.fstat(fd).st_size, [], 0
-while at < size:
-    try:
-        start = os.lseek(fd, at, os.SEEK_DATA)
-    except OSError:
-        break
-    end = os.lseek(fd, start, os.SEEK_HOLE)
-    out.append([start, end])
-    at = end
-print(json.dumps(out))
-`;
-
 interface SeekAddon {
-  seek(fd: number, offset: number, whence: 'data' | 'hole'): number;
+  seek: Seek;
 }
 
 async function addonSegments(path: string): Promise<number[][]> {
   const { loadNativeAddon } = (await import(join(REPO, 'dist/fsio/native-addon.js'))) as { loadNativeAddon: <T>(root?: string) => T };
   const addon = loadNativeAddon<SeekAddon>(REPO);
-  const fd = openSync(path, 'r');
-  try {
-    const out: number[][] = [];
-    for (let at = 0; ; ) {
-      const start = addon.seek(fd, at, 'data');
-      if (start === -1) return out;
-      const end = addon.seek(fd, start, 'hole');
-      out.push([start, end]);
-      at = end;
-    }
-  } finally {
-    closeSync(fd);
-  }
+  return dataSegments((fd, offset, whence) => addon.seek(fd, offset, whence), path);
 }
 
 describe('a sparse file in the upper', () => {
@@ -71,7 +45,7 @@ describe('a sparse file in the upper', () => {
     expect(st.blocks * 512n, 'the copied-up file keeps its holes').toBeLessThan(BigInt(SIZE) / 16n);
 
     const segments = await addonSegments(file);
-    expect(segments).toEqual(JSON.parse(execFileSync('python3', ['-c', PY_SEGMENTS, file], { encoding: 'utf8' })));
+    expect(segments).toEqual(pythonDataSegments(file));
     expect(segments.length).toBeGreaterThanOrEqual(2);
 
     const dense = scenario('trusted');

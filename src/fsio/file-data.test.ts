@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dataSegments, pythonDataSegments, type Seek } from '../../fixtures/data-segments.js';
 import type { OverlaydiffError } from '../errors.js';
 import { FileData } from './file-data.js';
 import { loadNativeAddon } from './native-addon.js';
@@ -17,25 +17,8 @@ const WRITES: ReadonlyArray<readonly [offset: number, length: number]> = [
   [SIZE - MiB, MiB],
 ];
 
-// The data segments as Python's os.lseek sees them: an oracle independent of the addon.
-const PY_SEGMENTS = String.raw`
-import json, os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-size = os.fstat(fd).st_size
-out, at = [], 0
-while at < size:
-    try:
-        start = os.lseek(fd, at, os.SEEK_DATA)
-    except OSError:
-        break
-    end = os.lseek(fd, start, os.SEEK_HOLE)
-    out.append([start, end])
-    at = end
-print(json.dumps(out))
-`;
-
 interface SeekAddon {
-  seek(fd: number, offset: number, whence: 'data' | 'hole'): number;
+  seek: Seek;
 }
 
 let dir: string;
@@ -66,25 +49,13 @@ function bytesRead(): number {
 
 function addonSegments(p: string): number[][] {
   const addon = loadNativeAddon<SeekAddon>();
-  const fd = openSync(p, 'r');
-  try {
-    const out: number[][] = [];
-    for (let at = 0; ; ) {
-      const start = addon.seek(fd, at, 'data');
-      if (start === -1) return out;
-      const end = addon.seek(fd, start, 'hole');
-      out.push([start, end]);
-      at = end;
-    }
-  } finally {
-    closeSync(fd);
-  }
+  return dataSegments((fd, offset, whence) => addon.seek(fd, offset, whence), p);
 }
 
 describe('FileData on a sparse file', () => {
   it('finds the same data segments as lseek from Python, covering every written byte and few holes', () => {
     const segments = addonSegments(path);
-    expect(segments).toEqual(JSON.parse(execFileSync('python3', ['-c', PY_SEGMENTS, path], { encoding: 'utf8' })));
+    expect(segments).toEqual(pythonDataSegments(path));
     for (const [offset, length] of WRITES) expect(segments.some(([s, e]) => s! <= offset && offset + length <= e!)).toBe(true);
     const dataBytes = segments.reduce((sum, [s, e]) => sum + e! - s!, 0);
     expect(dataBytes).toBeLessThan(8 * MiB);
