@@ -16,7 +16,8 @@
         "src/fsio/native/rooted-at.c",
         "src/fsio/native/rooted-at-meta.c",
         "src/fsio/native/file-handle.c",
-        "src/fsio/native/deflate.c"
+        "src/fsio/native/deflate.c",
+        "src/fsio/native/seek-data.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "conditions": [

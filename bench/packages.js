@@ -8,7 +8,7 @@
 //   npm install --prefix /tmp/pkgbench fs-xattr@0.4.0 tar-stream@3 fast-glob@3
 //
 // A measurement whose package is missing there is skipped (and says so). The project's own addon is
-// loaded from build/Release/xattr.node (`make build`, or `npx node-gyp rebuild`). Python 3 and GNU tar
+// loaded from build/Release/overlaydiff.node (`make build`, or `npx node-gyp rebuild`). Python 3 and GNU tar
 // are used as independent tar readers when present. Every file it makes lives in one temp dir that is
 // removed at the end. It asserts nothing: it reports what it sees.
 //
@@ -33,6 +33,16 @@ const RUNS = Number(process.env.PKGBENCH_RUNS ?? '5');
 const O_PATH = ['x64', 'arm64'].includes(process.arch) ? 0o10000000 : undefined;
 const require = createRequire(import.meta.url);
 
+// The measured packages are not dependencies: the shapes of what this script calls, nothing more.
+/** @typedef {{ listAttributesSync(path: string | Buffer): string[]; getAttributeSync(path: string | Buffer, name: string): Buffer; setAttributeSync(path: string | Buffer, name: string, value: Buffer): void }} FsXattr */
+/** @typedef {{ list(path: Buffer): Buffer; get(path: Buffer, name: Buffer): Buffer; set(path: Buffer, name: Buffer, value: Buffer): void }} XattrAddon */
+/** @typedef {{ write?: unknown; constructor?: { name?: string } } | boolean | undefined} EntryReturn */
+/** @typedef {{ on(event: string, fn: (arg: Buffer) => void): void; entry(header: Record<string, unknown>, body: string): EntryReturn; finalize(): void; destroy(): void }} TarPack */
+/** @typedef {{ pack(): TarPack }} TarStream */
+/** @typedef {{ path: string; stats?: unknown } | string} GlobEntry */
+/** @typedef {((pattern: string, options: Record<string, unknown>) => Promise<GlobEntry[]>) & { sync(pattern: string, options: Record<string, unknown>): GlobEntry[] }} FastGlob */
+/** @typedef {{ best: number; median: number }} Timing */
+
 const work = mkdtempSync(join(os.tmpdir(), 'overlaydiff-pkgbench-'));
 let failed = false;
 // Also on a crash that skips the finally below (an exception thrown from a package's nextTick).
@@ -45,11 +55,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 try {
   header();
-  const fsx = await loadPackage('fs-xattr');
+  const fsx = /** @type {FsXattr | undefined} */ (await loadPackage('fs-xattr'));
   const addon = loadAddon();
   await section('1. xattrs', () => xattrFacts(fsx, addon));
-  await section('2. tar-stream', async () => tarStreamFacts(await loadPackage('tar-stream'), addon));
-  await section('3. fast-glob', async () => fastGlobFacts(await loadPackage('fast-glob')));
+  await section('2. tar-stream', async () => tarStreamFacts(/** @type {TarStream | undefined} */ (await loadPackage('tar-stream')), addon));
+  await section('3. fast-glob', async () => fastGlobFacts(/** @type {FastGlob | undefined} */ (await loadPackage('fast-glob'))));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -66,6 +76,7 @@ function header() {
   console.log(`timings: best and median of ${RUNS} passes after one warm-up pass (warm page cache)`);
 }
 
+/** @param {string} title @param {() => Promise<void> | void} fn */
 async function section(title, fn) {
   console.log(`\n## ${title}`);
   try {
@@ -76,11 +87,16 @@ async function section(title, fn) {
   }
 }
 
+/** @param {string} name @returns {string | undefined} */
 function packageVersion(name) {
   const file = join(PKG_DIR, 'node_modules', name, 'package.json');
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).version : undefined;
 }
 
+/**
+ * @param {string} name
+ * @returns {Promise<unknown>} the package's exports (the callers name their shape with the typedefs above)
+ */
 async function loadPackage(name) {
   const dir = join(PKG_DIR, 'node_modules', name);
   if (!existsSync(dir)) return undefined;
@@ -91,20 +107,27 @@ async function loadPackage(name) {
   return pkg.type === 'module' ? mod : mod.default;
 }
 
+/** @returns {XattrAddon | undefined} */
 function loadAddon() {
-  const file = join(REPO, 'build', 'Release', 'xattr.node');
-  return existsSync(file) ? require(file) : undefined;
+  const file = join(REPO, 'build', 'Release', 'overlaydiff.node');
+  return existsSync(file) ? /** @type {XattrAddon} */ (require(file)) : undefined;
 }
 
+/** @param {string} message */
 function say(message) {
   console.log(`  ${message}`);
 }
 
+/** @param {string} what @param {string} why */
 function skip(what, why) {
   say(`${what}: SKIPPED (${why})`);
 }
 
-/** Runs fn once to warm up, then RUNS times; returns {best, median} seconds. */
+/**
+ * Runs fn once to warm up, then RUNS times; returns {best, median} seconds.
+ * @param {() => unknown} fn
+ * @returns {Timing}
+ */
 function time(fn) {
   fn();
   const secs = [];
@@ -114,31 +137,42 @@ function time(fn) {
     secs.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
   secs.sort((a, b) => a - b);
-  return { best: secs[0], median: secs[Math.floor((secs.length - 1) / 2)] };
+  return { best: secs[0] ?? NaN, median: secs[Math.floor((secs.length - 1) / 2)] ?? NaN };
 }
 
+/** @param {Timing} timing @param {number} n */
 function perFile({ best, median }, n) {
   return `${((best / n) * 1e6).toFixed(2)} / ${((median / n) * 1e6).toFixed(2)}`;
 }
 
+/** @param {() => unknown} fn */
 function outcome(fn) {
   try {
     const value = fn();
     return Buffer.isBuffer(value) ? `returns ${show(value)}` : `returns ${JSON.stringify(value)}`;
   } catch (err) {
-    return `throws ${err?.code ?? err?.name}: ${err?.message}`;
+    return `throws ${errorText(err)}`;
   }
 }
 
+/** `CODE: message` of a thrown value. @param {unknown} err */
+function errorText(err) {
+  const e = /** @type {{ code?: unknown; name?: unknown; message?: unknown } | null | undefined} */ (err);
+  return `${String(e?.code ?? e?.name)}: ${String(e?.message)}`;
+}
+
+/** @param {Buffer} buf */
 function show(buf) {
   return `<${buf.toString('hex').match(/../g)?.join(' ') ?? ''}> ${JSON.stringify(buf.toString('latin1'))}`;
 }
 
+/** @param {string} dir */
 function fsType(dir) {
   const r = spawnSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', dir], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : '?';
 }
 
+/** @param {string} cmd */
 function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
@@ -146,13 +180,16 @@ function has(cmd) {
 // ---------------------------------------------------------------------------------------------
 // 1. xattrs: per-file cost of list + get of every xattr, and symlink semantics.
 
+/** @param {FsXattr | undefined} fsx @param {XattrAddon | undefined} addon */
 function xattrFacts(fsx, addon) {
-  if (fsx === undefined && addon === undefined) return skip('all xattr measurements', 'neither fs-xattr nor build/Release/xattr.node');
+  if (fsx === undefined && addon === undefined) return skip('all xattr measurements', 'neither fs-xattr nor build/Release/overlaydiff.node');
+  /** @type {(path: string | Buffer, name: string, value: Buffer) => void} */
   const setXattr = (path, name, value) =>
-    addon !== undefined ? addon.set(Buffer.from(path), Buffer.from(name), value) : fsx.setAttributeSync(path, name, value);
+    addon !== undefined ? addon.set(Buffer.from(path), Buffer.from(name), value) : fsx?.setAttributeSync(path, name, value);
 
   const dir = join(work, 'xattr');
   const dirs = 100;
+  /** @type {string[]} */
   const paths = [];
   for (let d = 0; d < dirs; d++) mkdirSync(join(dir, `d${d}`), { recursive: true });
   for (let i = 0; i < XATTR_FILES; i++) {
@@ -162,6 +199,7 @@ function xattrFacts(fsx, addon) {
     setXattr(p, 'user.checksum', Buffer.from(`${i}`.padStart(32, '0')));
     paths.push(p);
   }
+  /** @type {string[]} */
   const bare = [];
   for (let i = 0; i < XATTR_FILES; i++) {
     const p = join(dir, `d${i % dirs}`, `bare${i}`);
@@ -171,9 +209,11 @@ function xattrFacts(fsx, addon) {
   say(`${XATTR_FILES} regular files in ${dirs} dirs with 2 user.* xattrs each (list + get both), ` +
     `and ${XATTR_FILES} without xattrs (list only: the common case in an upperdir); cost per file`);
 
+  /** @type {[string, Timing, Timing][]} */
   const rows = [];
+  /** @type {(name: string, fn: (p: string) => number) => void} */
   const rowFor = (name, fn) => {
-    const checked = [fn(paths[0]), fn(bare[0])];
+    const checked = [fn(paths[0] ?? ''), fn(bare[0] ?? '')];
     if (checked[0] !== 2 || checked[1] !== 0) throw new Error(`${name} read ${checked} xattrs, expected 2,0`);
     rows.push([name, time(() => { for (const p of paths) fn(p); }), time(() => { for (const p of bare) fn(p); })]);
   };
@@ -215,7 +255,7 @@ function xattrFacts(fsx, addon) {
       return n;
     });
   } else {
-    skip('project addon timing', 'build/Release/xattr.node missing: run make build');
+    skip('project addon timing', 'build/Release/overlaydiff.node missing: run make build');
   }
   say(`${''.padEnd(54)} ${'2 xattrs: best / median µs'.padEnd(28)} none: best / median µs`);
   for (const [name, t2, t0] of rows) say(`${name.padEnd(54)} ${perFile(t2, XATTR_FILES).padEnd(28)} ${perFile(t0, XATTR_FILES)}`);
@@ -235,7 +275,7 @@ function xattrFacts(fsx, addon) {
       addon.set(Buffer.from(link), Buffer.from('trusted.pkgbench'), Buffer.from('link'));
       linkOwn = 'trusted.pkgbench=link';
     } catch (err) {
-      linkOwn = `none (lsetxattr trusted.* failed: ${err.code})`;
+      linkOwn = `none (lsetxattr trusted.* failed: ${errorText(err)})`;
     }
   }
   say(`symlink -> file with user.pkgbench=target; the link itself has ${linkOwn}; a dangling symlink too`);
@@ -246,6 +286,7 @@ function xattrFacts(fsx, addon) {
     say(`fs-xattr getAttributeSync(dangling, user.x)      ${outcome(() => fsx.getAttributeSync(dangling, 'user.x'))}`);
     say(`fs-xattr listAttributesSync(Buffer path)         ${outcome(() => fsx.listAttributesSync(Buffer.from(target)))}`);
     if (O_PATH !== undefined) {
+      /** @type {(p: string | Buffer, fn: (p: string) => unknown) => unknown} */
       const viaFd = (p, fn) => {
         const fd = openSync(p, O_PATH | constants.O_NOFOLLOW);
         try {
@@ -263,6 +304,7 @@ function xattrFacts(fsx, addon) {
     }
   }
   if (addon !== undefined) {
+    /** @param {Buffer} buf */
     const names = (buf) => buf.toString('latin1').split('\0').filter((s) => s !== '');
     say(`addon list(symlink)                              ${outcome(() => names(addon.list(Buffer.from(link))))}`);
     say(`addon get(symlink, user.pkgbench)                ${outcome(() => addon.get(Buffer.from(link), Buffer.from('user.pkgbench')))}`);
@@ -274,12 +316,15 @@ function xattrFacts(fsx, addon) {
 // ---------------------------------------------------------------------------------------------
 // 2. tar-stream: binary PAX xattr values and a large uid.
 
+/** @param {TarStream | undefined} tarStream @param {XattrAddon | undefined} addon */
 async function tarStreamFacts(tarStream, addon) {
   if (tarStream === undefined) return skip('tar-stream', `not installed in ${PKG_DIR}`);
   const value = Buffer.from([0x01, 0x00, 0xff, 0x0a, 0x80]);
   const xattrKey = 'SCHILY.xattr.user.bin';
+  /** @type {(headerFields: Record<string, unknown>, body?: string) => Promise<Buffer>} */
   const packOne = async (headerFields, body = 'x') => {
     const pack = tarStream.pack();
+    /** @type {Buffer[]} */
     const chunks = [];
     pack.on('data', (c) => chunks.push(c));
     const ended = new Promise((res, rej) => {
@@ -293,20 +338,23 @@ async function tarStreamFacts(tarStream, addon) {
   };
 
   say(`PAX value written: ${show(value)} under ${xattrKey}`);
-  for (const [label, paxValue] of [
+  /** @type {[string, Buffer | string][]} */
+  const variants = [
     ['value as a Buffer', value],
     ["value as a 'binary'/latin1 string", value.toString('latin1')],
-  ]) {
+  ];
+  for (const [label, paxValue] of variants) {
     let archive;
     try {
       archive = await packOne({ pax: { [xattrKey]: paxValue } });
     } catch (err) {
-      say(`${label}: pack throws ${err?.code ?? err?.name}: ${err?.message}`);
+      say(`${label}: pack throws ${errorText(err)}`);
       continue;
     }
     const file = join(work, `ts-${label.replace(/\W+/g, '-')}.tar`);
     writeFileSync(file, archive);
     const inArchive = paxRecord(archive, xattrKey);
+    /** @param {Buffer | undefined} b */
     const survived = (b) => (b?.equals(value) ? 'SURVIVE' : 'CORRUPTED');
     say(`${label}:`);
     say(`  bytes in the archive's PAX record: ${inArchive === undefined ? 'no record' : show(inArchive)} -> ${survived(inArchive)}`);
@@ -349,6 +397,7 @@ function bufferNameOutcome() {
 }
 
 // Finds `key` in the first PAX ('x') header and returns its raw value bytes (by the length prefix).
+/** @param {Buffer} archive @param {string} key @returns {Buffer | undefined} */
 function paxRecord(archive, key) {
   if (archive[156] !== 0x78) return undefined;
   const size = parseInt(archive.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
@@ -364,6 +413,7 @@ function paxRecord(archive, key) {
   return undefined;
 }
 
+/** @param {string} file @param {string} key @returns {Buffer | Error | undefined} */
 function readXattrWithPython(file, key) {
   if (!has('python3')) return undefined;
   // tarfile decodes PAX values as UTF-8 with surrogateescape: encoding back the same way gives the bytes.
@@ -377,12 +427,14 @@ function readXattrWithPython(file, key) {
   return hex === 'none' ? new Error('python tarfile: no such PAX record') : Buffer.from(hex, 'hex');
 }
 
+/** @param {string} file */
 function pythonUid(file) {
   if (!has('python3')) return '';
   const r = spawnSync('python3', ['-c', 'import sys,tarfile\nm=tarfile.open(sys.argv[1]).getmembers()[0]\nprint(m.uid, m.gid)', file], { encoding: 'utf8' });
   return r.status === 0 ? `; python tarfile reads uid/gid ${r.stdout.trim()}` : `; python tarfile fails: ${r.stderr.trim().split('\n').at(-1)}`;
 }
 
+/** @param {string} file @param {XattrAddon | undefined} addon @returns {Buffer | Error | undefined} */
 function readXattrWithGnuTar(file, addon) {
   if (!has('tar') || addon === undefined) return undefined;
   const dest = mkdtempSync(join(work, 'gnutar-'));
@@ -391,13 +443,14 @@ function readXattrWithGnuTar(file, addon) {
   try {
     return addon.get(Buffer.from(join(dest, 'f')), Buffer.from('user.bin'));
   } catch (err) {
-    return new Error(`no user.bin after extraction (${err.code})${r.stderr.trim() === '' ? '' : `; tar says: ${r.stderr.trim()}`}`);
+    return new Error(`no user.bin after extraction (${errorText(err)})${r.stderr.trim() === '' ? '' : `; tar says: ${r.stderr.trim()}`}`);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. fast-glob: symlinked dirs, a non-UTF-8 name, and walk time against readdir + lstat.
 
+/** @param {FastGlob | undefined} fg */
 async function fastGlobFacts(fg) {
   if (fg === undefined) return skip('fast-glob', `not installed in ${PKG_DIR}`);
   const plain = join(work, 'fg-plain');
@@ -410,19 +463,21 @@ async function fastGlobFacts(fg) {
   for (const name of ['real', 'top.txt', 'link-to-dir']) spawnSync('cp', ['-a', join(plain, name), withRaw]);
   writeFileSync(Buffer.concat([Buffer.from(`${withRaw}/bad-`), Buffer.from([0xff])]), 'x');
 
+  /** @param {GlobEntry[]} entries */
   const describe = (entries) => JSON.stringify(entries.map((e) => (typeof e === 'string' ? e : `${e.path}${e.stats ? ' (stats)' : ''}`)).sort());
+  /** @type {(label: string, cwd: string, options: Record<string, unknown>) => Promise<void>} */
   const tryGlob = async (label, cwd, options) => {
     let sync;
     let asyncResult;
     try {
       sync = describe(fg.sync('**', { cwd, ...options }));
     } catch (err) {
-      sync = `throws ${err?.code}: ${err?.message}`;
+      sync = `throws ${errorText(err)}`;
     }
     try {
       asyncResult = describe(await fg('**', { cwd, ...options }));
     } catch (err) {
-      asyncResult = `throws ${err?.code}: ${err?.message}`;
+      asyncResult = `throws ${errorText(err)}`;
     }
     say(`${label}: sync ${sync}${asyncResult === sync ? ' (async: same)' : `; async ${asyncResult}`}`);
   };
@@ -445,6 +500,7 @@ async function fastGlobFacts(fg) {
   }
   const ownWalk = () => {
     let n = 0;
+    /** @param {Buffer} dir */
     const visit = (dir) => {
       for (const e of readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
         const p = Buffer.concat([dir, Buffer.from('/'), e.name]);
@@ -461,12 +517,14 @@ async function fastGlobFacts(fg) {
   const fgOptions = { cwd: tree, stats: true, onlyFiles: false, dot: true, followSymbolicLinks: false };
   const fgCount = fg.sync('**', fgOptions).length;
   if (fgCount !== entries) say(`note: fast-glob returned ${fgCount} entries, the walk ${entries}`);
+  /** @param {Timing} timing */
   const fmt = ({ best, median }) => `${best.toFixed(3)} s best, ${median.toFixed(3)} s median`;
   say(`readdirSync({withFileTypes, encoding:'buffer'}) + lstatSync({bigint}): ${fmt(time(ownWalk))}`);
   say(`fast-glob sync  ('**', stats, onlyFiles:false, no follow):          ${fmt(time(() => fg.sync('**', fgOptions)))}`);
   say(`fast-glob async ('**', stats, onlyFiles:false, no follow):          ${fmt(await timeAsync(() => fg('**', fgOptions)))}`);
 }
 
+/** @param {() => Promise<unknown>} fn @returns {Promise<Timing>} */
 async function timeAsync(fn) {
   await fn();
   const secs = [];
@@ -476,5 +534,5 @@ async function timeAsync(fn) {
     secs.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
   secs.sort((a, b) => a - b);
-  return { best: secs[0], median: secs[Math.floor((secs.length - 1) / 2)] };
+  return { best: secs[0] ?? NaN, median: secs[Math.floor((secs.length - 1) / 2)] ?? NaN };
 }

@@ -2,32 +2,13 @@
 import { helpRequested, parseCommandArgs, xattrNamespaceFlag } from './command-args.js';
 import { withInterrupts } from './interrupt.js';
 import type { ProgressListener } from '../progress.js';
-import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
+import { NO_PROGRESS_OPTION, withProgressLine } from './progress-line.js';
 import { apply, type ApplyOptions, type ApplyResult } from '../apply/apply.js';
 import { isSha256Digest } from '../blob/digest.js';
 import { usageError } from '../errors.js';
 import { jsonReport } from './json-report.js';
 import { pathArgument } from './argv-bytes.js';
-
-export const APPLY_USAGE = `usage: overlaydiff apply LAYER DIR [options]
-
-Applies the OCI layer LAYER (tar, tar+gzip or tar+zstd, detected; - for stdin) to the directory DIR.
-Nothing is written outside DIR: '..' names are refused, absolute names are taken relative to DIR,
-symlinks are resolved inside DIR, and a name's last component is never followed.
-
-Options:
-  --format FMT              plain (default): whiteouts delete, opaque markers empty their directory;
-                            overlay: DIR becomes an overlay lower: whiteouts are char 0:0 devices and
-                            opaque directories carry <NS>.overlay.opaque=y
-  --xattr-namespace NS      trusted (default) or user (for a mount with userxattr): the namespace of
-                            the opaque attribute in overlay format
-  --same-owner              apply every member's owner, failing when it cannot (default: as root only,
-                            counting owners this user namespace cannot map)
-  --diff-id sha256:HEX      check the uncompressed tar against this diffID
-  --digest sha256:HEX       check the blob as read (compressed or not) against this digest
-  --json                    print the result as JSON
-${NO_PROGRESS_USAGE}  --debug                   print stack traces on errors
-`;
+import { APPLY_USAGE } from './usage-texts.js';
 
 export interface ApplyCommand {
   readonly layer: string;

@@ -3,18 +3,14 @@ import { type Command, COMMANDS, findCommand } from './commands.js';
 import { completionScript, isShell, SHELLS } from './completion.js';
 import { GLOBAL_USAGE, hasFlag } from './global-flags.js';
 import { parseCommandArgs } from './command-args.js';
-import { jsonReport } from './json-report.js';
 import { usageError } from '../errors.js';
-import { packageVersion } from './version.js';
+import { runVersion, VERSION_USAGE } from './version.js';
+
+export { runVersion, VERSION_USAGE };
 
 export const HELP_USAGE = `usage: overlaydiff help [COMMAND]
 
 Shows the help of COMMAND (the same as overlaydiff COMMAND --help), or the list of commands.
-`;
-
-export const VERSION_USAGE = `usage: overlaydiff version [--json]
-
-Prints the version of overlaydiff (also: overlaydiff --version, overlaydiff -v).
 `;
 
 export const COMPLETION_USAGE = `usage: overlaydiff completion ${SHELLS.join('|')}
@@ -73,18 +69,6 @@ async function runHelp(args: readonly string[]): Promise<number> {
   const command = findAnyCommand(name);
   if (command === undefined) throw usageError(`unknown command ${JSON.stringify(name)}`);
   process.stdout.write(command.usage);
-  return 0;
-}
-
-/** Prints the version (as JSON with --json); `version --help` prints its usage. */
-export async function runVersion(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { help: { type: 'boolean', short: 'h' } });
-  if (values.help === true) {
-    process.stdout.write(VERSION_USAGE);
-    return 0;
-  }
-  if (positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  process.stdout.write(values.json ? jsonReport({ version: packageVersion() }) : `${packageVersion()}\n`);
   return 0;
 }
 

@@ -1,11 +1,7 @@
 // The command table: each command's name, one-line summary, help text and entry point.
-import { APPLY_USAGE, runApplyCommand } from './apply-command.js';
-import { DIFF_USAGE, runDiffCommand } from './diff-command.js';
-import { FLATTEN_USAGE, runFlattenCommand } from './flatten-command.js';
-import { INSPECT_USAGE, runInspectCommand } from './inspect-command.js';
-import { FSCK_USAGE, GC_USAGE, RM_USAGE, runFsckCommand, runGcCommand, runRmCommand } from './layout-commands.js';
-import { runServeCommand, SERVE_USAGE } from './serve-command.js';
-import { runVerifyCommand, VERIFY_USAGE } from './verify-command.js';
+// Entry points load their module on first call: help, version and completion need only the texts,
+// and a command loads what it runs (the diff engine, the store, gRPC), not every other command's.
+import { APPLY_USAGE, DIFF_USAGE, FLATTEN_USAGE, FSCK_USAGE, GC_USAGE, INSPECT_USAGE, RM_USAGE, SERVE_USAGE, VERIFY_USAGE } from './usage-texts.js';
 
 export interface Command {
   readonly name: string;
@@ -19,17 +15,23 @@ export interface Command {
   readonly run: (args: readonly string[]) => Promise<number>;
 }
 
+type Run = Command['run'];
+
 export const COMMANDS: readonly Command[] = [
-  { name: 'diff', summary: 'write the OCI layer for an overlay upperdir', usage: DIFF_USAGE, run: runDiffCommand },
-  { name: 'apply', summary: 'apply an OCI layer to a directory, plain or as an overlay lower', usage: APPLY_USAGE, run: runApplyCommand },
-  { name: 'flatten', summary: 'apply layers in order into one canonical layer or a directory', usage: FLATTEN_USAGE, run: runFlattenCommand },
-  { name: 'verify', summary: "check a layer against the snapshot's merged view", usage: VERIFY_USAGE, run: runVerifyCommand },
-  { name: 'inspect', summary: "list a layer's members and lint it", usage: INSPECT_USAGE, run: runInspectCommand },
-  { name: 'gc', summary: 'delete unreferenced blobs of an OCI image layout', usage: GC_USAGE, run: runGcCommand },
-  { name: 'rm', summary: 'remove a tag from an OCI image layout', usage: RM_USAGE, run: runRmCommand },
-  { name: 'fsck', summary: "check an OCI image layout's blobs, references and diffIDs", usage: FSCK_USAGE, run: runFsckCommand },
-  { name: 'serve', summary: "serve containerd 2.x's diff API as its differ", usage: SERVE_USAGE, run: runServeCommand, jsonReport: false },
+  { name: 'diff', summary: 'write the OCI layer for an overlay upperdir', usage: DIFF_USAGE, run: async (a) => (await import('./diff-command.js')).runDiffCommand(a) },
+  { name: 'apply', summary: 'apply an OCI layer to a directory, plain or as an overlay lower', usage: APPLY_USAGE, run: async (a) => (await import('./apply-command.js')).runApplyCommand(a) },
+  { name: 'flatten', summary: 'apply layers in order into one canonical layer or a directory', usage: FLATTEN_USAGE, run: async (a) => (await import('./flatten-command.js')).runFlattenCommand(a) },
+  { name: 'verify', summary: "check a layer against the snapshot's merged view", usage: VERIFY_USAGE, run: async (a) => (await import('./verify-command.js')).runVerifyCommand(a) },
+  { name: 'inspect', summary: "list a layer's members and lint it", usage: INSPECT_USAGE, run: async (a) => (await import('./inspect-command.js')).runInspectCommand(a) },
+  { name: 'gc', summary: 'delete unreferenced blobs of an OCI image layout', usage: GC_USAGE, run: layoutCommand('runGcCommand') },
+  { name: 'rm', summary: 'remove a tag from an OCI image layout', usage: RM_USAGE, run: layoutCommand('runRmCommand') },
+  { name: 'fsck', summary: "check an OCI image layout's blobs, references and diffIDs", usage: FSCK_USAGE, run: layoutCommand('runFsckCommand') },
+  { name: 'serve', summary: "serve containerd 2.x's diff API as its differ", usage: SERVE_USAGE, run: async (a) => (await import('./serve-command.js')).runServeCommand(a), jsonReport: false },
 ];
+
+function layoutCommand(name: 'runGcCommand' | 'runRmCommand' | 'runFsckCommand'): Run {
+  return async (args) => (await import('./layout-commands.js'))[name](args);
+}
 
 /** The command named `name`, or undefined. */
 export function findCommand(name: string): Command | undefined {

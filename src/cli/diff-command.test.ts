@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DIFF_USAGE, parseDiffArgs, resolveDiffOptions, runDiff, type DiffCommand } from './diff-command.js';
+import { parseDiffArgs, resolveDiffOptions, runDiff, type DiffCommand } from './diff-command.js';
+import { DIFF_USAGE } from './usage-texts.js';
 
 const parse = (args: string[], env: NodeJS.ProcessEnv = {}): DiffCommand => parseDiffArgs(args, env, false);
 

@@ -5,7 +5,7 @@ import { withInterrupts } from './interrupt.js';
 import { reportStream, reserveStdoutForData } from './report-stream.js';
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { verify, type Mismatch } from '../verify/verify.js';
+import type { Mismatch } from '../verify/verify.js';
 import { COMPRESSIONS, isCompression, resolveCompressionLevel } from '../blob/compress.js';
 import { diff } from '../diff/diff.js';
 import { ioError, OverlaydiffError, usageError } from '../errors.js';
@@ -14,55 +14,12 @@ import { assertOutsideTrees, type GuardedTree } from '../fsio/output-target.js';
 import { resolveSnapshotDirs, snapshotTrees } from '../diff/options.js';
 import { parseMountsDocument, resolveMounts } from '../mounts/containerd-mounts.js';
 import { snapshotAtMountpoint } from '../mounts/mountinfo.js';
-import { blobPath } from '../store/layout-fs.js';
-import { diffToLayout, type LayoutDiffResult } from '../store/write-image.js';
+import type { LayoutDiffResult } from '../store/write-image.js';
 import type { DiffOptions, DiffResult, XattrNamespace } from '../types.js';
 import { splitPathList } from './path-list.js';
-import { NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
+import { withProgressLine } from './progress-line.js';
 import type { ProgressListener } from '../progress.js';
-
-export const DIFF_USAGE = `usage: overlaydiff diff --upper DIR[:DIR...] [--lower DIR[:DIR...]] [options]
-       overlaydiff diff --mounts FILE.json [options]
-       overlaydiff diff --mountpoint DIR [options]
-
-Writes the OCI layer (tar changeset) that turns the lowers' merged view into the snapshot's.
-
-The snapshot, in one of three ways:
-  --upper DIR[:DIR...]      the overlay upperdir; several (topmost first) are squashed into one layer
-  --lower DIR[:DIR...]      the lowerdirs, topmost first as in overlayfs lowerdir= (escape ':' as '\\:');
-                            omit for a first layer
-  --workdir DIR             the mount's workdir, for an overlay mounted with index=on: its index
-                            holds copied-up hardlinks the upperdir does not show (required then)
-  --mounts FILE             containerd mounts as JSON: {"upper": [Mount], "lower": [Mount]}, or just
-                            [Mount] for the upper; a Mount is {"type", "source", "options": [...]}.
-                            The upper is the snapshot's overlay (or bind) mount, the lower its parent's
-                            view, as for containerd's Differ.Compare
-  --mountpoint DIR          the overlay mounted at DIR (upperdir, lowerdirs and userxattr read from
-                            /proc/self/mountinfo)
-
-Options:
-  --xattr-namespace NS      trusted (default, the kernel's) or user (a mount with userxattr);
-                            only this namespace's overlay.opaque/whiteout attributes are honoured.
-                            With --mounts or --mountpoint it comes from the mount (userxattr → user)
-                            and, when given, must agree
-  --exclude GLOB            leave out paths matching GLOB (relative, '/'-separated; repeatable):
-                            neither emitted nor whited out, subtree included
-  --compression ALG         none (default), gzip or zstd
-  --level N                 gzip level 1-9 (default 6) or zstd level 1-19 (default 3)
-  --source-date-epoch N     clamp mtimes to N seconds (default: $SOURCE_DATE_EPOCH when set)
-  -o, --output FILE|-       write the layer to FILE (atomically) or - for stdout; without -o the
-                            layer goes to stdout unless it is a terminal
-  --json                    print the descriptor as JSON
-  --layout DIR              store the layer in the OCI image layout DIR (created if absent) as an
-                            image, with its config and manifest, and tag it in index.json; with
-                            -o FILE the layer blob is also copied to FILE
-  --tag NAME                the image's ref name in index.json (default latest; replaces an image
-                            with the same name)
-  --base TAG                stack the layer on the image TAG of the same layout
-  --verify                  with --mountpoint and -o FILE: check the layer against the mounted
-                            snapshot afterwards; exit 1 and list the mismatches if any
-${NO_PROGRESS_USAGE}  --debug                   print stack traces on errors
-`;
+import { DIFF_USAGE } from './usage-texts.js';
 
 /** Where the snapshot comes from: plain paths, a containerd mounts file, or a live mount point. */
 export type DiffInput =
@@ -257,6 +214,8 @@ export async function runDiff(
   let result: DiffResult;
   if (command.layout === undefined) result = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
   else {
+    // The store and verify load only when asked for: a plain diff is the start-up budget (D33).
+    const [{ diffToLayout }, { blobPath }] = await Promise.all([import('../store/write-image.js'), import('../store/layout-fs.js')]);
     const { dir, tag, base } = command.layout;
     layout = await diffToLayout({ ...options, layout: dir, ...(tag === undefined ? {} : { tag }), ...(base === undefined ? {} : { base }), signal });
     result = layout.layer;
@@ -269,6 +228,7 @@ export async function runDiff(
   }
   const withLayout = layout === undefined ? {} : { layout };
   if (!command.verify || command.input.kind !== 'mountpoint' || command.outputPath === undefined) return { result, ...withLayout };
+  const { verify } = await import('../verify/verify.js');
   const { mismatches } = await verify({
     layer: command.outputPath,
     lowers: options.lowers ?? [],

@@ -9,17 +9,8 @@ import { OverlaydiffError, errnoCode, ioError } from '../errors.js';
 import { withInterrupts } from './interrupt.js';
 import { reportStream, reserveStdoutForData } from './report-stream.js';
 import { pathArgument } from './argv-bytes.js';
-import { NO_PROGRESS_OPTION, NO_PROGRESS_USAGE, withProgressLine } from './progress-line.js';
-
-export const FLATTEN_USAGE = `usage: overlaydiff flatten LAYER... (-o OUT.tar | --dir DIR) [--json]
-
-Applies the layers in order, bottom layer first, and writes the result (a LAYER of - is read from stdin):
-  -o, --output FILE|-       one canonical layer (no whiteouts; hardlinks point at their first name);
-                            - writes it to stdout and the result to stderr
-  --dir DIR                 the tree itself, by applying each layer to DIR in order (DIR is created
-                            when absent, its parent is not)
-  --json                    print the result as JSON
-${NO_PROGRESS_USAGE}`;
+import { NO_PROGRESS_OPTION, withProgressLine } from './progress-line.js';
+import { FLATTEN_USAGE } from './usage-texts.js';
 
 /** Runs `flatten` with its arguments; returns the exit status. */
 export async function runFlattenCommand(args: readonly string[]): Promise<number> {

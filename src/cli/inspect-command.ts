@@ -7,30 +7,7 @@ import { inspectImage, type InspectImageOptions } from '../inspect/inspect-image
 import type { TarEntryType } from '../types.js';
 import { jsonReport } from './json-report.js';
 import { splitPathList } from './path-list.js';
-
-export const INSPECT_USAGE = `usage: overlaydiff inspect LAYER [--json] [--lint [--lower DIR[:DIR...]] [--xattr-namespace NS]]
-       overlaydiff inspect --layout DIR [--tag NAME] [--json] [--lint]
-
-Lists the members of the OCI layer LAYER (tar, tar+gzip or tar+zstd, detected; - reads stdin), or of every layer
-of the image NAME in the OCI image layout DIR, bottom first: type, mode, owner, size,
-whiteout/opaque classification and xattr names. For an image it also checks each layer blob against
-the manifest (digest, media type) and the config (diffID); a mismatch makes the exit status 1.
-
-Options:
-  --lint                    also flag what a correct layer should not have: overlay-private xattrs,
-                            char-device (0:0) whiteouts, duplicate entries, children before parents,
-                            non-canonical order, empty xattr records; with --lower also whiteouts of
-                            paths the lowers lack and opaque markers on dirs the lowers lack.
-                            Exit status 1 when anything is found
-                            In a layout, each layer's lowers are the image's layers below it
-  --lower DIR[:DIR...]      the lowerdirs the layer applies on, topmost first (escape ':' as '\\:')
-  --xattr-namespace NS      trusted (default) or user: the namespace of the lowers' overlay xattrs
-  --layout DIR              inspect an image of this OCI image layout instead of a layer file
-  --tag NAME                the image's ref name in the layout (default: latest)
-  --json                    print {compression, digest, diffID, entries, findings} as JSON; for an
-                            image {tag, manifest, layers: [{layer, mediaType, ..., mismatches}]}
-  --debug                   print stack traces on errors
-`;
+import { INSPECT_USAGE } from './usage-texts.js';
 
 export type InspectCommand =
   | { readonly kind: 'layer'; readonly options: Omit<InspectOptions, 'signal'>; readonly json: boolean }

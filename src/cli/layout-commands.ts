@@ -8,37 +8,7 @@ import { fsck, type FsckResult } from '../store/fsck.js';
 import { gc, type GcResult } from '../store/gc.js';
 import { DEFAULT_GRACE_MS, parseDuration } from '../store/grace.js';
 import { removeTag } from '../store/remove-tag.js';
-
-export const GC_USAGE = `usage: overlaydiff gc --layout DIR [--grace DURATION] [--dry-run] [--json]
-
-Deletes blobs of the OCI image layout DIR that index.json no longer reaches (through nested
-indexes, manifests, configs, layers and subjects), and temp files of writers that are gone.
-An unreferenced blob younger than the grace period is kept: a writer stores its blobs before it
-publishes them in index.json.
-
-Options:
-  --grace DURATION   keep unreferenced blobs and temp files younger than this
-                     (e.g. 30m, 1h30m, 2d, 0; default 1h)
-  --dry-run          list what would be deleted, delete nothing
-  --json             print the result as JSON
-  --no-progress      no progress line on stderr (drawn only when stderr is a terminal)
-`;
-
-export const RM_USAGE = `usage: overlaydiff rm --layout DIR TAG [--json]
-
-Removes the tag TAG from index.json of the OCI image layout DIR. Its blobs stay until gc.
-`;
-
-export const FSCK_USAGE = `usage: overlaydiff fsck --layout DIR [--json]
-
-Checks the OCI image layout DIR: re-hashes every blob, checks that every referenced blob exists
-with its descriptor's size, and that each image's layers match its config's rootfs.diff_ids.
-Exit status 1 when a problem is found.
-
-Options:
-  --json             print the result as JSON
-  --no-progress      no progress line on stderr (drawn only when stderr is a terminal)
-`;
+import { GC_USAGE, RM_USAGE, FSCK_USAGE } from './usage-texts.js';
 
 const COMMON_OPTIONS = {
   layout: { type: 'string' },

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The overlaydiff command: argv → command → library call → exit code.
+// Static imports are only what `--version` needs; the command table, the command run and the error
+// report load when used (start-up budget, ARCHITECTURE.md D33).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { usageError } from '../errors.js';
-import { findAnyCommand, runVersion, topUsage } from './builtin-commands.js';
-import { reportError } from './error-report.js';
 import { hasFlag, isGlobalFlag, splitCommandLine } from './global-flags.js';
 import { resetReportStream } from './report-stream.js';
+import { runVersion } from './version.js';
 
 /**
  * Runs one command line. Global flags (--debug, --json, --no-progress) may come before or after the
@@ -14,13 +15,13 @@ import { resetReportStream } from './report-stream.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const { leading, command, rest } = splitCommandLine(argv);
-  const options = { command: command !== undefined && findAnyCommand(command) !== undefined ? command : undefined, json: hasFlag(argv, '--json'), debug: hasFlag(argv, '--debug') };
   resetReportStream();
   try {
     const globals = leading.filter(isGlobalFlag);
     const other = leading.find((arg) => !isGlobalFlag(arg) && !['-h', '--help', '-v', '--version'].includes(arg));
     if (other !== undefined) throw usageError(`unknown option ${JSON.stringify(other)} before the command`);
     if (leading.includes('-v') || leading.includes('--version')) return await runVersion(globals);
+    const { findAnyCommand, topUsage } = await import('./builtin-commands.js');
     const help = leading.includes('-h') || leading.includes('--help');
     if (command === undefined) {
       (help ? process.stdout : process.stderr).write(topUsage());
@@ -30,7 +31,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (found === undefined) throw usageError(`unknown command ${JSON.stringify(command)}`);
     return await found.run(help ? ['--help'] : [...globals, ...rest]);
   } catch (err) {
-    return reportError(err, options);
+    const [{ findAnyCommand }, { reportError }] = await Promise.all([import('./builtin-commands.js'), import('./error-report.js')]);
+    const known = command !== undefined && findAnyCommand(command) !== undefined ? command : undefined;
+    return reportError(err, { command: known, json: hasFlag(argv, '--json'), debug: hasFlag(argv, '--debug') });
   }
 }
 

@@ -1,7 +1,7 @@
 // Man pages from help texts: groff renders them without warnings and shows every help line.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { DIFF_USAGE } from './diff-command.js';
+import { DIFF_USAGE } from './usage-texts.js';
 import { manPage, roffEscape } from './man-page.js';
 import { manPages } from './man-pages.js';
 

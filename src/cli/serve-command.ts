@@ -5,20 +5,7 @@ import { configSnippet } from '../serve/config-snippet.js';
 import { jsonLogger } from '../serve/log.js';
 import { DEFAULT_ADDRESS, DEFAULT_CONTAINERD_ADDRESS, startServer } from '../serve/server.js';
 import { parseDuration } from '../store/grace.js';
-
-export const SERVE_USAGE = `usage: overlaydiff serve [--address SOCKET] [--containerd-address SOCKET] [options]
-
-Serves containerd's diff API (Diff and Apply) on a unix socket, for containerd >= 2.0 as a proxy
-plugin of type "diff". Diff writes layers into containerd's content store over its socket; Apply
-unpacks layers into snapshots. Logs one JSON line per call on stderr. SIGTERM or SIGINT stops it.
-
-  --address SOCKET             where to listen (mode 0600) (default ${DEFAULT_ADDRESS})
-  --containerd-address SOCKET  containerd's grpc socket (default ${DEFAULT_CONTAINERD_ADDRESS})
-  --max-concurrent N           calls doing work at once; more wait (default: CPUs, at least 2)
-  --lease-expire DURATION      how long a new blob is kept for its caller (default 24h)
-  --shutdown-timeout DURATION  on SIGTERM, how long in-flight calls may finish before they are aborted (default 10s)
-  --print-config               print the containerd config snippet for --address and exit
-`;
+import { SERVE_USAGE } from './usage-texts.js';
 
 /** Runs `serve`; resolves with the exit status once stopped by a signal. */
 export async function runServeCommand(args: readonly string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DIFF_USAGE } from './diff-command.js';
+import { DIFF_USAGE } from './usage-texts.js';
 import { optionsOf } from './usage-options.js';
 
 describe('optionsOf', () => {

@@ -4,16 +4,7 @@ import { verify } from '../verify/verify.js';
 import { OverlaydiffError } from '../errors.js';
 import { jsonReport } from './json-report.js';
 import { splitPathList } from './path-list.js';
-
-export const VERIFY_USAGE = `usage: overlaydiff verify --layer LAYER [--lower DIR[:DIR...]] --merged DIR [options]
-
-Applies LAYER in memory on the merged view of the lowerdirs and compares the result with the
-snapshot's merged view DIR (a live overlay mountpoint, or a plain tree). Prints each mismatch;
-exit status 1 when there is any.
-
-  --xattr-namespace NS   trusted (default) or user: the namespace of the lowers' overlay attributes
-  --json                 print {entries, mismatches} as JSON
-`;
+import { VERIFY_USAGE } from './usage-texts.js';
 
 /** Runs `verify` with its arguments; returns the exit status. */
 export async function runVerifyCommand(args: readonly string[]): Promise<number> {

@@ -13,9 +13,9 @@ import { Limiter } from './limiter.js';
 import { describeMounts, type Logger } from './log.js';
 import { prepareSocketPath } from './socket-path.js';
 import { containerdServices, type ApplyRequest, type DiffRequest, type WireDescriptor } from './proto.js';
+import { DEFAULT_ADDRESS, DEFAULT_CONTAINERD_ADDRESS } from './defaults.js';
 
-export const DEFAULT_ADDRESS = '/run/overlaydiff/differ.sock';
-export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
+export { DEFAULT_ADDRESS, DEFAULT_CONTAINERD_ADDRESS };
 
 export interface ServeOptions {
   /** The socket to serve on. Default: /run/overlaydiff/differ.sock. */
