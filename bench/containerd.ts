@@ -87,7 +87,14 @@ class Containerd {
 }
 
 function config(root: string, address: string, differAddress: string, differ: string): string {
-  const disabled = ['io.containerd.grpc.v1.cri', 'io.containerd.cri.v1.images', 'io.containerd.cri.v1.runtime', 'io.containerd.nri.v1.nri', 'io.containerd.internal.v1.opt', 'io.containerd.internal.v1.restart'];
+  const disabled = [
+    'io.containerd.grpc.v1.cri',
+    'io.containerd.cri.v1.images',
+    'io.containerd.cri.v1.runtime',
+    'io.containerd.nri.v1.nri',
+    'io.containerd.internal.v1.opt',
+    'io.containerd.internal.v1.restart',
+  ];
   return `version = 3
 root = ${JSON.stringify(join(root, 'root'))}
 state = ${JSON.stringify(join(root, 'state'))}
@@ -117,7 +124,14 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
  * Builds a lower snapshot of `files` files (200 bytes each) in `dirs` directories and the small
  * change above it, then times `runs` calls of each way. Everything lives below `root`.
  */
-export async function benchContainerd(root: string, files: number, dirs: number, changed: number, runs: number, log: (m: string) => void): Promise<ContainerdTimes> {
+export async function benchContainerd(
+  root: string,
+  files: number,
+  dirs: number,
+  changed: number,
+  runs: number,
+  log: (m: string) => void,
+): Promise<ContainerdTimes> {
   mkdirSync(root, { recursive: true });
   const c = new Containerd(root);
   try {

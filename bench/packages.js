@@ -16,8 +16,18 @@
 // PKGBENCH_WALK (entries of the walk tree, default 100000), PKGBENCH_RUNS (timed passes, default 5).
 import { spawnSync } from 'node:child_process';
 import {
-  closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  rmSync, symlinkSync, writeFileSync,
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -69,8 +79,9 @@ process.exitCode = failed ? 1 : 0;
 
 function header() {
   console.log(`overlaydiff package facts — ${new Date().toISOString()}`);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}, node ${process.version}, ` +
-    `scratch ${work} (${fsType(work)})`);
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}, node ${process.version}, ` + `scratch ${work} (${fsType(work)})`,
+  );
   const versions = ['fs-xattr', 'tar-stream', 'fast-glob'].map((name) => `${name} ${packageVersion(name) ?? 'MISSING'}`);
   console.log(`packages from ${PKG_DIR}: ${versions.join(', ')}`);
   console.log(`timings: best and median of ${RUNS} passes after one warm-up pass (warm page cache)`);
@@ -102,7 +113,7 @@ async function loadPackage(name) {
   if (!existsSync(dir)) return undefined;
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   // fs-xattr is ESM-only ("exports": "./index.js"); tar-stream and fast-glob are CommonJS.
-  const entry = typeof pkg.exports === 'string' ? pkg.exports : pkg.main ?? 'index.js';
+  const entry = typeof pkg.exports === 'string' ? pkg.exports : (pkg.main ?? 'index.js');
   const mod = await import(pathToFileURL(join(dir, entry)).href);
   return pkg.type === 'module' ? mod : mod.default;
 }
@@ -206,8 +217,10 @@ function xattrFacts(fsx, addon) {
     writeFileSync(p, `file ${i}\n`);
     bare.push(p);
   }
-  say(`${XATTR_FILES} regular files in ${dirs} dirs with 2 user.* xattrs each (list + get both), ` +
-    `and ${XATTR_FILES} without xattrs (list only: the common case in an upperdir); cost per file`);
+  say(
+    `${XATTR_FILES} regular files in ${dirs} dirs with 2 user.* xattrs each (list + get both), ` +
+      `and ${XATTR_FILES} without xattrs (list only: the common case in an upperdir); cost per file`,
+  );
 
   /** @type {[string, Timing, Timing][]} */
   const rows = [];
@@ -215,7 +228,15 @@ function xattrFacts(fsx, addon) {
   const rowFor = (name, fn) => {
     const checked = [fn(paths[0] ?? ''), fn(bare[0] ?? '')];
     if (checked[0] !== 2 || checked[1] !== 0) throw new Error(`${name} read ${checked} xattrs, expected 2,0`);
-    rows.push([name, time(() => { for (const p of paths) fn(p); }), time(() => { for (const p of bare) fn(p); })]);
+    rows.push([
+      name,
+      time(() => {
+        for (const p of paths) fn(p);
+      }),
+      time(() => {
+        for (const p of bare) fn(p);
+      }),
+    ]);
   };
   rowFor('lstatSync(p, {bigint:true}) alone, for scale', (p) => (lstatSync(p, { bigint: true }), p.includes('/bare') ? 0 : 2));
   if (fsx !== undefined) {
@@ -246,7 +267,7 @@ function xattrFacts(fsx, addon) {
       const b = bufs.get(p) ?? Buffer.from(p);
       const list = addon.list(b);
       let n = 0;
-      for (let start = 0; start < list.length;) {
+      for (let start = 0; start < list.length; ) {
         const end = list.indexOf(0, start);
         addon.get(b, list.subarray(start, end));
         n++;
@@ -305,7 +326,11 @@ function xattrFacts(fsx, addon) {
   }
   if (addon !== undefined) {
     /** @param {Buffer} buf */
-    const names = (buf) => buf.toString('latin1').split('\0').filter((s) => s !== '');
+    const names = (buf) =>
+      buf
+        .toString('latin1')
+        .split('\0')
+        .filter((s) => s !== '');
     say(`addon list(symlink)                              ${outcome(() => names(addon.list(Buffer.from(link))))}`);
     say(`addon get(symlink, user.pkgbench)                ${outcome(() => addon.get(Buffer.from(link), Buffer.from('user.pkgbench')))}`);
     say(`addon list(dangling symlink)                     ${outcome(() => names(addon.list(Buffer.from(dangling))))}`);
@@ -359,9 +384,11 @@ async function tarStreamFacts(tarStream, addon) {
     say(`${label}:`);
     say(`  bytes in the archive's PAX record: ${inArchive === undefined ? 'no record' : show(inArchive)} -> ${survived(inArchive)}`);
     const viaPython = readXattrWithPython(file, xattrKey);
-    if (viaPython !== undefined) say(`  python tarfile reads:              ${viaPython instanceof Error ? viaPython.message : `${show(viaPython)} -> ${survived(viaPython)}`}`);
+    if (viaPython !== undefined)
+      say(`  python tarfile reads:              ${viaPython instanceof Error ? viaPython.message : `${show(viaPython)} -> ${survived(viaPython)}`}`);
     const viaGnu = readXattrWithGnuTar(file, addon);
-    if (viaGnu !== undefined) say(`  GNU tar --xattrs extracts:         ${viaGnu instanceof Error ? viaGnu.message : `${show(viaGnu)} -> ${survived(viaGnu)}`}`);
+    if (viaGnu !== undefined)
+      say(`  GNU tar --xattrs extracts:         ${viaGnu instanceof Error ? viaGnu.message : `${show(viaGnu)} -> ${survived(viaGnu)}`}`);
   }
 
   const uid = 3_000_000;
@@ -370,13 +397,14 @@ async function tarStreamFacts(tarStream, addon) {
   writeFileSync(file, archive);
   const field = archive.subarray(108, 116).toString('latin1').replace(/\0.*$/s, '');
   const hasPax = archive[156] === 0x78; // typeflag 'x'
-  say(`uid/gid ${uid}: ustar uid field ${JSON.stringify(field)} = ${parseInt(field, 8)}, PAX header emitted: ${hasPax}` +
-    `${pythonUid(file)}`);
+  say(`uid/gid ${uid}: ustar uid field ${JSON.stringify(field)} = ${parseInt(field, 8)}, PAX header emitted: ${hasPax}` + `${pythonUid(file)}`);
 
   say(`pack.entry({name: Buffer}) ${bufferNameOutcome()}`);
   const pack = tarStream.pack();
   const ret = pack.entry({ name: 'g', size: 1 }, 'y');
-  say(`pack.entry(header, body) returns ${ret === undefined ? 'undefined' : typeof ret === 'boolean' ? `a boolean (${ret})` : `an object (${ret.constructor?.name}, writable: ${typeof ret.write === 'function'})`}, not a backpressure flag`);
+  say(
+    `pack.entry(header, body) returns ${ret === undefined ? 'undefined' : typeof ret === 'boolean' ? `a boolean (${ret})` : `an object (${ret.constructor?.name}, writable: ${typeof ret.write === 'function'})`}, not a backpressure flag`,
+  );
   pack.destroy();
 }
 
@@ -402,7 +430,7 @@ function paxRecord(archive, key) {
   if (archive[156] !== 0x78) return undefined;
   const size = parseInt(archive.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
   const body = archive.subarray(512, 512 + size);
-  for (let at = 0; at < body.length;) {
+  for (let at = 0; at < body.length; ) {
     const space = body.indexOf(0x20, at);
     const length = Number(body.subarray(at, space).toString('latin1'));
     const record = body.subarray(space + 1, at + length - 1); // drop the trailing '\n'
@@ -417,7 +445,8 @@ function paxRecord(archive, key) {
 function readXattrWithPython(file, key) {
   if (!has('python3')) return undefined;
   // tarfile decodes PAX values as UTF-8 with surrogateescape: encoding back the same way gives the bytes.
-  const code = 'import sys,tarfile\n' +
+  const code =
+    'import sys,tarfile\n' +
     'm=tarfile.open(sys.argv[1]).getmembers()[0]\n' +
     'v=m.pax_headers.get(sys.argv[2])\n' +
     'print("none" if v is None else v.encode("utf-8","surrogateescape").hex())';
@@ -438,7 +467,7 @@ function pythonUid(file) {
 function readXattrWithGnuTar(file, addon) {
   if (!has('tar') || addon === undefined) return undefined;
   const dest = mkdtempSync(join(work, 'gnutar-'));
-  const r = spawnSync('tar', ['--xattrs', "--xattrs-include=*", '-xf', file, '-C', dest], { encoding: 'utf8' });
+  const r = spawnSync('tar', ['--xattrs', '--xattrs-include=*', '-xf', file, '-C', dest], { encoding: 'utf8' });
   if (r.status !== 0) return new Error(`GNU tar fails: ${r.stderr.trim()}`);
   try {
     return addon.get(Buffer.from(join(dest, 'f')), Buffer.from('user.bin'));

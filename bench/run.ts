@@ -18,8 +18,25 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { benchContainerd, whyNoContainerd } from './containerd.js';
 import {
-  CLI, GiB, MiB, NODE, REPO, diffReport, goalText, interruptAll, judge, log, measureText, median, printTable, q, sh, timed,
-  type Goal, type Row, type Sample,
+  CLI,
+  GiB,
+  MiB,
+  NODE,
+  REPO,
+  diffReport,
+  goalText,
+  interruptAll,
+  judge,
+  log,
+  measureText,
+  median,
+  printTable,
+  q,
+  sh,
+  timed,
+  type Goal,
+  type Row,
+  type Sample,
 } from './lib.js';
 import { buildEmptyFiles, buildLower, smallChange, spreadPaths, throughOverlay, writeNewData, writeSparse } from './trees.js';
 
@@ -73,7 +90,8 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('needs root: it makes real overlay mounts (run it through `make bench`)');
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`make build\` first`);
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time (GNU time) is missing: apt-get install time');
-  for (const tool of ['pigz', 'zstd', 'openssl']) if (spawnSync(tool, ['--version']).error !== undefined) throw new Error(`${tool} is missing: apt-get install ${tool}`);
+  for (const tool of ['pigz', 'zstd', 'openssl'])
+    if (spawnSync(tool, ['--version']).error !== undefined) throw new Error(`${tool} is missing: apt-get install ${tool}`);
   root = mkdtempSync(join(process.env['BENCH_TMPDIR'] ?? os.tmpdir(), 'overlaydiff-bench-'));
   printMachine();
   const started = Date.now();
@@ -87,7 +105,15 @@ async function main(): Promise<void> {
 
 // ---- rows -------------------------------------------------------------------------------------
 
-function row(id: string, work: string, ours: string, oursSamples: Sample[], goal: Goal, baseline?: { name: string; samples: Sample[] }, extra: Partial<Row> = {}): Row {
+function row(
+  id: string,
+  work: string,
+  ours: string,
+  oursSamples: Sample[],
+  goal: Goal,
+  baseline?: { name: string; samples: Sample[] },
+  extra: Partial<Row> = {},
+): Row {
   const oursSeconds = oursSamples.map((s) => s.seconds);
   const baselineSeconds = baseline?.samples.map((s) => s.seconds);
   const oursMedian = median(oursSeconds);
@@ -100,7 +126,15 @@ function row(id: string, work: string, ours: string, oursSamples: Sample[], goal
   }
   if (goal.kind === 'rss-at-most-mib') measure = peakRssMiB;
   const r: Row = {
-    id, work, ours, oursSeconds, oursMedian, goal, goalText: goalText(goal), verdict: judge(goal, measure), notes: [],
+    id,
+    work,
+    ours,
+    oursSeconds,
+    oursMedian,
+    goal,
+    goalText: goalText(goal),
+    verdict: judge(goal, measure),
+    notes: [],
     ...(baseline === undefined ? {} : { baseline: baseline.name }),
     ...(baselineSeconds === undefined ? {} : { baselineSeconds }),
     ...(baselineMedian === undefined ? {} : { baselineMedian }),
@@ -135,8 +169,10 @@ async function throughputAndStartup(throughput: boolean, startup: boolean): Prom
       writeNewData(merged, sizes.newData);
     });
     const d = sizes.newData;
-    log(`throughput upper: ${d.bigFiles} × ${(d.bigFileBytes / MiB).toFixed(0)} MiB (half random, half text) + ${d.smallFiles} × 64 KiB text, ` +
-      `${sizes.changed} changed files over a ${sizes.lowerFiles}-file lower (${secondsSince(t)} s)`);
+    log(
+      `throughput upper: ${d.bigFiles} × ${(d.bigFileBytes / MiB).toFixed(0)} MiB (half random, half text) + ${d.smallFiles} × 64 KiB text, ` +
+        `${sizes.changed} changed files over a ${sizes.lowerFiles}-file lower (${secondsSince(t)} s)`,
+    );
     t = Date.now();
     await sh(`tar -cf - -C ${q(upper)} . | cat > /dev/null; tar -cf - -C ${q(lower)} . | cat > /dev/null`);
     log(`page cache warmed (${secondsSince(t)} s); every run is warm-cache`);
@@ -144,7 +180,11 @@ async function throughputAndStartup(throughput: boolean, startup: boolean): Prom
     const L = q(lower);
     const rss = join(base, 'rss');
     const ours = (compression: string) => async (): Promise<Sample> =>
-      timed(od(`diff --upper ${U} --lower ${L} --compression ${compression} -o - --json`), ` 2> ${q(join(base, `report-${compression}`))} | cat > /dev/null`, rss);
+      timed(
+        od(`diff --upper ${U} --lower ${L} --compression ${compression} -o - --json`),
+        ` 2> ${q(join(base, `report-${compression}`))} | cat > /dev/null`,
+        rss,
+      );
     const size = (what: string): Promise<Sample> => timed(`${what} | wc -c`);
     // Sizes first, untimed: the layers must be the same every run, and gzip's size is a goal.
     const sizeOf = async (compression: string): Promise<{ size: number; diffID: string }> => {
@@ -169,10 +209,26 @@ async function throughputAndStartup(throughput: boolean, startup: boolean): Prom
       if (again.diffID !== ref[c].diffID || again.descriptor.size !== ref[c].size) throw new Error(`${c}: the layer changed between runs (not deterministic)`);
     }
     const mb = ref.none.size / 1e6;
-    row('T1', `uncompressed + diffID, ${mb.toFixed(0)} MB tar`, 'overlaydiff diff -o - | cat', r.none, { kind: 'ratio-at-most', value: 1.2 }, { name: 'tar -cf - . | openssl dgst -sha256', samples: r.sha });
+    row(
+      'T1',
+      `uncompressed + diffID, ${mb.toFixed(0)} MB tar`,
+      'overlaydiff diff -o - | cat',
+      r.none,
+      { kind: 'ratio-at-most', value: 1.2 },
+      { name: 'tar -cf - . | openssl dgst -sha256', samples: r.sha },
+    );
     const gzipRatio = ref.gzip.size / pigzSize;
-    const g = row('T2', 'gzip -6', 'overlaydiff --compression gzip', r.gzip, { kind: 'ratio-at-most', value: 0.83 }, { name: 'tar | pigz -6', samples: r.pigz });
-    g.notes.push(`size ${ref.gzip.size} vs pigz ${pigzSize} (${((gzipRatio - 1) * 100).toFixed(2)}%, goal within 1%: ${Math.abs(gzipRatio - 1) <= 0.01 ? 'PASS' : 'MISS'})`);
+    const g = row(
+      'T2',
+      'gzip -6',
+      'overlaydiff --compression gzip',
+      r.gzip,
+      { kind: 'ratio-at-most', value: 0.83 },
+      { name: 'tar | pigz -6', samples: r.pigz },
+    );
+    g.notes.push(
+      `size ${ref.gzip.size} vs pigz ${pigzSize} (${((gzipRatio - 1) * 100).toFixed(2)}%, goal within 1%: ${Math.abs(gzipRatio - 1) <= 0.01 ? 'PASS' : 'MISS'})`,
+    );
     if (Math.abs(gzipRatio - 1) > 0.01) g.verdict = 'MISS';
     row('T3', 'zstd -3', 'overlaydiff --compression zstd', r.zstd, { kind: 'ratio-at-most', value: 1.0 }, { name: 'tar | zstd -3 -T0', samples: r.zstdCli });
     for (const id of ['T1', 'T2', 'T3']) {
@@ -183,7 +239,14 @@ async function throughputAndStartup(throughput: boolean, startup: boolean): Prom
   if (startup) {
     // Start-up is short and noisy: more runs, still medians.
     const r = await roundRobin({ node: () => timed(`${q(NODE)} -e 0`), version: () => timed(od('--version > /dev/null')) }, Math.max(10, runs));
-    row('S1', 'start-up: overlaydiff --version', 'node dist/cli/main.js --version', r.version, { kind: 'ratio-at-most', value: 1.3 }, { name: 'node -e 0', samples: r.node });
+    row(
+      'S1',
+      'start-up: overlaydiff --version',
+      'node dist/cli/main.js --version',
+      r.version,
+      { kind: 'ratio-at-most', value: 1.3 },
+      { name: 'node -e 0', samples: r.node },
+    );
   }
 }
 
@@ -197,8 +260,22 @@ async function containerdRows(): Promise<void> {
   notes.push(`containerd: ${t.version}`);
   const asSamples = (xs: number[]): Sample[] => xs.map((seconds) => ({ seconds, output: { stdout: '', stderr: '' } }));
   const work = `small diff: ${sizes.changed} changes + 2 deletes + 1 opaque dir over a ${sizes.lowerFiles}-file lower`;
-  row('C1', `${work} (CLI)`, 'overlaydiff diff on the snapshot dirs', asSamples(t.cli), { kind: 'speedup-at-least', value: 20 }, { name: 'ctr snapshots diff, walking', samples: asSamples(t.walking) });
-  const s = row('C2', `${work} (plugin)`, 'ctr snapshots diff, overlaydiff serve', asSamples(t.serve), { kind: 'speedup-at-least', value: 20 }, { name: 'ctr snapshots diff, walking', samples: asSamples(t.walking) });
+  row(
+    'C1',
+    `${work} (CLI)`,
+    'overlaydiff diff on the snapshot dirs',
+    asSamples(t.cli),
+    { kind: 'speedup-at-least', value: 20 },
+    { name: 'ctr snapshots diff, walking', samples: asSamples(t.walking) },
+  );
+  const s = row(
+    'C2',
+    `${work} (plugin)`,
+    'ctr snapshots diff, overlaydiff serve',
+    asSamples(t.serve),
+    { kind: 'speedup-at-least', value: 20 },
+    { name: 'ctr snapshots diff, walking', samples: asSamples(t.walking) },
+  );
   s.notes.push(`ctr's own floor (ctr version): ${median(t.ctrFloor).toFixed(3)} s of every ctr call`);
 }
 
@@ -219,9 +296,18 @@ async function scaleRows(s3: boolean, curve: boolean): Promise<void> {
       ours: () => timed(od(`diff --upper ${q(tree)} -o - --json`), ` 2> /dev/null | cat > /dev/null`, rss),
       tar: () => timed(`tar -cf - -C ${q(tree)} . | cat > /dev/null`),
     });
-    const x = row('S3', `S3: ${sizes.s3Entries} empty files in the upper`, 'overlaydiff diff -o - | cat', r.ours, { kind: 'rss-at-most-mib', value: 300 }, { name: 'tar -cf - . | cat', samples: r.tar });
-    x.notes.push(`${((median(r.ours.map((s) => s.seconds)) / sizes.s3Entries) * 1e6).toFixed(2)} µs per entry; ` +
-      `${(median(r.ours.map((s) => s.seconds)) / median(r.tar.map((s) => s.seconds))).toFixed(2)}× GNU tar's time`);
+    const x = row(
+      'S3',
+      `S3: ${sizes.s3Entries} empty files in the upper`,
+      'overlaydiff diff -o - | cat',
+      r.ours,
+      { kind: 'rss-at-most-mib', value: 300 },
+      { name: 'tar -cf - . | cat', samples: r.tar },
+    );
+    x.notes.push(
+      `${((median(r.ours.map((s) => s.seconds)) / sizes.s3Entries) * 1e6).toFixed(2)} µs per entry; ` +
+        `${(median(r.ours.map((s) => s.seconds)) / median(r.tar.map((s) => s.seconds))).toFixed(2)}× GNU tar's time`,
+    );
   }
   if (curve) {
     const uppers: string[] = [];
@@ -233,15 +319,26 @@ async function scaleRows(s3: boolean, curve: boolean): Promise<void> {
     }
     t = Date.now();
     const lowerOf = (files: number): string => (files === largest ? bigTree : join(base, `empty-${files}`));
-    const commands = Object.fromEntries(sizes.curve.map((files, i) => [String(files), () =>
-      timed(od(`diff --upper ${q(uppers[i] ?? '')} --lower ${q(lowerOf(files))} -o ${q(join(base, 'curve.tar'))}`))])) as Record<string, () => Promise<Sample>>;
+    const commands = Object.fromEntries(
+      sizes.curve.map((files, i) => [
+        String(files),
+        () => timed(od(`diff --upper ${q(uppers[i] ?? '')} --lower ${q(lowerOf(files))} -o ${q(join(base, 'curve.tar'))}`)),
+      ]),
+    ) as Record<string, () => Promise<Sample>>;
     const r = await roundRobin(commands);
     const medians = sizes.curve.map((files) => median((r[String(files)] ?? []).map((s) => s.seconds)));
     const spread = Math.max(...medians) / Math.min(...medians);
     sizes.curve.forEach((files, i) => {
       const isLast = i === sizes.curve.length - 1;
-      row(`L${i + 1}`, `lower-size curve: ${sizes.changed} changes + 2 deletes + 1 opaque dir over ${files} lower files`, 'overlaydiff diff (CLI)', r[String(files)] ?? [],
-        isLast ? { kind: 'spread-at-most', value: 1.5 } : { kind: 'none' }, undefined, isLast ? { measure: spread } : {});
+      row(
+        `L${i + 1}`,
+        `lower-size curve: ${sizes.changed} changes + 2 deletes + 1 opaque dir over ${files} lower files`,
+        'overlaydiff diff (CLI)',
+        r[String(files)] ?? [],
+        isLast ? { kind: 'spread-at-most', value: 1.5 } : { kind: 'none' },
+        undefined,
+        isLast ? { measure: spread } : {},
+      );
     });
     log(`lower-size curve measured (${secondsSince(t)} s)`);
   }
@@ -255,7 +352,14 @@ async function sparseRow(): Promise<void> {
     ours: () => timed(od(`diff --upper ${q(dir)} -o - --json`), ' 2> /dev/null | cat > /dev/null', rss),
     tar: () => timed(`tar -cf - -C ${q(dir)} . | cat > /dev/null`),
   });
-  const x = row('P1', `sparse file of ${(sizes.sparseBytes / GiB).toFixed(2)} GiB, 32 bytes of data`, 'overlaydiff diff -o - | cat', r.ours, { kind: 'none' }, { name: 'tar -cf - . | cat (reads the holes)', samples: r.tar });
+  const x = row(
+    'P1',
+    `sparse file of ${(sizes.sparseBytes / GiB).toFixed(2)} GiB, 32 bytes of data`,
+    'overlaydiff diff -o - | cat',
+    r.ours,
+    { kind: 'none' },
+    { name: 'tar -cf - . | cat (reads the holes)', samples: r.tar },
+  );
   x.notes.push(`peak RSS ${x.peakRssMiB?.toFixed(0)} MiB; the sha256 of every zero byte and the pipe remain`);
 }
 
@@ -265,8 +369,15 @@ function printMachine(): void {
   const cpu = os.cpus();
   const version = (cmd: string, arg = '--version'): string => (spawnSync(cmd, [arg], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? '?';
   console.log(`overlaydiff bench — ${new Date().toISOString()}`);
-  console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(os.totalmem() / GiB).toFixed(1)} GiB, Linux ${os.release()}, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log(`tools: ${version('tar')}; ${version('pigz')}${spawnSync('pigz', ['--version'], { encoding: 'utf8' }).stderr.trim()}; ${version('zstd', '-V')}; ${version('openssl', 'version')}`);
+  console.log(
+    `machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(os.totalmem() / GiB).toFixed(1)} GiB, Linux ${os.release()}, node ${process.version}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  console.log(
+    `tools: ${version('tar')}; ${version('pigz')}${spawnSync('pigz', ['--version'], { encoding: 'utf8' }).stderr.trim()}; ${version('zstd', '-V')}; ${version('openssl', 'version')}`,
+  );
   console.log(`scale ${scale} (BENCH_SCALE), medians of ${runs} (BENCH_RUNS), sections ${[...only].join(',')}, temp dir ${root}`);
 }
 
@@ -274,7 +385,16 @@ function report(ms: number): void {
   console.log('');
   printTable(
     ['row', 'work', 'ours s', 'baseline', 'baseline s', 'measure', 'goal', 'verdict'],
-    rows.map((r) => [r.id, r.work, r.oursMedian.toFixed(3), r.baseline ?? '', r.baselineMedian?.toFixed(3) ?? '', measureText(r.goal, r.measure), r.goalText, r.verdict]),
+    rows.map((r) => [
+      r.id,
+      r.work,
+      r.oursMedian.toFixed(3),
+      r.baseline ?? '',
+      r.baselineMedian?.toFixed(3) ?? '',
+      measureText(r.goal, r.measure),
+      r.goalText,
+      r.verdict,
+    ]),
   );
   console.log('');
   for (const r of rows) for (const note of r.notes) console.log(`${r.id}: ${note}`);
@@ -282,12 +402,21 @@ function report(ms: number): void {
   console.log('Times are medians of wall time, warm page cache, start-up included. measure: ours/baseline (≤ goals), baseline/ours (faster),');
   console.log('peak RSS (GNU time), or slowest/fastest over the curve. Verdicts are reported, never enforced: exit 0 when everything ran.');
   const misses = rows.filter((r) => r.verdict === 'MISS').map((r) => r.id);
-  console.log(`${rows.filter((r) => r.verdict === 'PASS').length} PASS, ${misses.length} MISS${misses.length === 0 ? '' : ` (${misses.join(', ')})`}, ` +
-    `${rows.filter((r) => r.verdict === 'INFO').length} for scale; ${(ms / 1000).toFixed(0)} s`);
+  console.log(
+    `${rows.filter((r) => r.verdict === 'PASS').length} PASS, ${misses.length} MISS${misses.length === 0 ? '' : ` (${misses.join(', ')})`}, ` +
+      `${rows.filter((r) => r.verdict === 'INFO').length} for scale; ${(ms / 1000).toFixed(0)} s`,
+  );
   const dir = join(REPO, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replaceAll(':', '-')}-scale-${scale}.json`);
-  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / GiB, kernel: os.release(), node: process.version, load: os.loadavg() };
+  const machine = {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    memGiB: os.totalmem() / GiB,
+    kernel: os.release(),
+    node: process.version,
+    load: os.loadavg(),
+  };
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), scale, runs, machine, sizes, rows, notes }, null, 2)}\n`);
   console.log(`results: ${file}`);
 }
@@ -300,7 +429,10 @@ function cleanUp(): void {
   if (root === undefined) return;
   const dir = root;
   root = undefined;
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(dir));
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m?.startsWith(dir));
   if (mounts.length > 0) {
     process.stderr.write(`bench: mounts left below ${dir}, not removing it: ${mounts.join(', ')}\n`);
     process.exitCode = 1;

@@ -6,7 +6,34 @@ import { dirname, join } from 'node:path';
 import { Rng } from '../fixtures/prng.js';
 import { MiB, isInterrupted, must } from './lib.js';
 
-const WORDS = ['layer', 'overlay', 'upper', 'lower', 'whiteout', 'opaque', 'tar', 'digest', 'sha256', 'the', 'of', 'and', 'a', 'to', 'in', 'containerd', 'snapshot', 'image', '0', '1', '42', 'x86_64', '{', '}', '=', ';'];
+const WORDS = [
+  'layer',
+  'overlay',
+  'upper',
+  'lower',
+  'whiteout',
+  'opaque',
+  'tar',
+  'digest',
+  'sha256',
+  'the',
+  'of',
+  'and',
+  'a',
+  'to',
+  'in',
+  'containerd',
+  'snapshot',
+  'image',
+  '0',
+  '1',
+  '42',
+  'x86_64',
+  '{',
+  '}',
+  '=',
+  ';',
+];
 
 /** `size` bytes of word soup: compressible like source code or logs, not a repeated line. */
 export function textOfSize(rng: Rng, size: number): Buffer {
@@ -57,7 +84,14 @@ export function throughOverlay(base: string, lowers: readonly string[], fn: (mer
   const work = join(base, 'work');
   const merged = join(base, 'merged');
   for (const d of [upper, work, merged]) mkdirSync(d, { recursive: true });
-  must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work},index=off,metacopy=off,redirect_dir=off`, merged]);
+  must('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work},index=off,metacopy=off,redirect_dir=off`,
+    merged,
+  ]);
   try {
     fn(merged);
   } finally {

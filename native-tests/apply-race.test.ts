@@ -141,7 +141,13 @@ describe.runIf(isRoot)('apply against a concurrent writer that swaps directories
         const format = n % 2 === 0 ? 'plain' : 'overlay';
         let outcome = 'ok';
         try {
-          await apply({ layer: (async function* () { yield layer; })(), dir: TARGET, format });
+          await apply({
+            layer: (async function* () {
+              yield layer;
+            })(),
+            dir: TARGET,
+            format,
+          });
         } catch (err) {
           outcome = err instanceof Error && 'code' in err ? String(err.code) : String(err);
         }

@@ -52,7 +52,7 @@ function prepareSnapshot(s: Scenario): void {
 }
 
 describe('overlaydiff apply on real overlay layers', () => {
-  forModes(['trusted', 'user'] as const, '%s: a plain apply onto the lowers\' merged view reproduces the snapshot', (mode) => {
+  forModes(['trusted', 'user'] as const, "%s: a plain apply onto the lowers' merged view reproduces the snapshot", (mode) => {
     const s = scenario(mode, 2);
     prepareSnapshot(s);
     const diff = s.diff();

@@ -18,15 +18,27 @@ describe('path arguments as bytes', () => {
       const box = join(work, command);
       rmSync(box, { recursive: true, force: true });
       spawnSync('mkdir', ['-p', box]);
-      writeFileSync(join(box, 'layer.tar'), tarOf([{ path: 'f', data: 'abc' }, { path: 'p', type: 'fifo' }]));
+      writeFileSync(
+        join(box, 'layer.tar'),
+        tarOf([
+          { path: 'f', data: 'abc' },
+          { path: 'p', type: 'fifo' },
+        ]),
+      );
       // bash passes the raw byte 0xff; node's spawn could only pass UTF-8 strings.
       const args = command === 'apply' ? 'apply layer.tar "$T"' : 'flatten layer.tar --dir "$T"';
-      const r = spawnSync('bash', ['-c', `cd "$0" && T=$(printf 'tgt\\xff') && mkdir "$T" && "$1" "$2" ${args} >/dev/null`, box, process.execPath, CLI], { encoding: 'utf8' });
+      const r = spawnSync('bash', ['-c', `cd "$0" && T=$(printf 'tgt\\xff') && mkdir "$T" && "$1" "$2" ${args} >/dev/null`, box, process.execPath, CLI], {
+        encoding: 'utf8',
+      });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const names = readdirSync(box, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
+      const names = readdirSync(box, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort();
       expect(names).toEqual([Buffer.from('layer.tar').toString('hex'), Buffer.from([0x74, 0x67, 0x74, 0xff]).toString('hex')]);
-      const inside = readdirSync(Buffer.concat([Buffer.from(`${box}/`), Buffer.from([0x74, 0x67, 0x74, 0xff])]), { encoding: 'buffer' }).map(String).sort();
+      const inside = readdirSync(Buffer.concat([Buffer.from(`${box}/`), Buffer.from([0x74, 0x67, 0x74, 0xff])]), { encoding: 'buffer' })
+        .map(String)
+        .sort();
       expect(inside).toEqual(['f', 'p']);
     });
   }

@@ -24,8 +24,29 @@ afterAll(() => spawnSync('rm', ['-rf', work]));
 function zstdBomb(name: string, size: number): string {
   const out = join(work, name);
   const header = join(work, `${name}.header`);
-  writeFileSync(header, encodeEntryHeaders({ path: Buffer.from('zeros'), type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0n, size: BigInt(size), devMajor: 0, devMinor: 0, xattrs: [] }));
-  const r = spawnSync('bash', ['-c', `{ cat "$1"; head -c "$2" /dev/zero; head -c 1024 /dev/zero; } | zstd -q -1 -T2 > "$3"`, 'bash', header, String(size), out]);
+  writeFileSync(
+    header,
+    encodeEntryHeaders({
+      path: Buffer.from('zeros'),
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 0n,
+      size: BigInt(size),
+      devMajor: 0,
+      devMinor: 0,
+      xattrs: [],
+    }),
+  );
+  const r = spawnSync('bash', [
+    '-c',
+    `{ cat "$1"; head -c "$2" /dev/zero; head -c 1024 /dev/zero; } | zstd -q -1 -T2 > "$3"`,
+    'bash',
+    header,
+    String(size),
+    out,
+  ]);
   if (r.status !== 0) throw new Error(`zstd failed: ${r.stderr.toString()}`);
   return out;
 }
@@ -102,7 +123,9 @@ describe('bounded work', () => {
       const b = await nsPerByte(large.length, () => run(large, 'l'));
       ratios[name] = b / a;
     }
-    console.log(`bounded work: deep chain, time per byte of a 4x-deeper chain over the smaller one: ${JSON.stringify(ratios)} (archives ${small.length} and ${large.length} bytes)`);
+    console.log(
+      `bounded work: deep chain, time per byte of a 4x-deeper chain over the smaller one: ${JSON.stringify(ratios)} (archives ${small.length} and ${large.length} bytes)`,
+    );
     // Linear in bytes gives ~1 (up to ~3 measured on a loaded machine); the resolution this
     // replaces, cubic in the depth, gives ~10 per byte here.
     for (const ratio of Object.values(ratios)) expect(ratio).toBeLessThan(6);
@@ -114,7 +137,20 @@ describe('bounded work', () => {
     const child = spawn(process.execPath, [CLI, 'apply', '-', target], { stdio: ['pipe', 'ignore', 'pipe'] });
     // A member that promises 1 MiB and delivers none of it: the apply waits on the pipe.
     child.stdin.write(tarOf([{ path: 'started', type: 'dir' }]).subarray(0, 512));
-    child.stdin.write(encodeEntryHeaders({ path: Buffer.from('stalled'), type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0n, size: 1n << 20n, devMajor: 0, devMinor: 0, xattrs: [] }));
+    child.stdin.write(
+      encodeEntryHeaders({
+        path: Buffer.from('stalled'),
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 0n,
+        size: 1n << 20n,
+        devMajor: 0,
+        devMinor: 0,
+        xattrs: [],
+      }),
+    );
     while (!existsSync(join(target, 'stalled'))) await new Promise((r) => setTimeout(r, 20));
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

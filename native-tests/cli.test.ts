@@ -52,7 +52,12 @@ describe('overlaydiff diff on bad input', () => {
 
   it('names a lowerdir that is a file', () => {
     writeFileSync(join(root, 'file'), '');
-    expectFailure(run(['diff', '--upper', join(root, 'upper'), '--lower', join(root, 'file'), '-o', join(root, 'o.tar')]), 1, join(root, 'file'), 'not a directory');
+    expectFailure(
+      run(['diff', '--upper', join(root, 'upper'), '--lower', join(root, 'file'), '-o', join(root, 'o.tar')]),
+      1,
+      join(root, 'file'),
+      'not a directory',
+    );
   });
 
   it('rejects an invalid namespace as a usage error', () => {
@@ -69,7 +74,10 @@ describe('overlaydiff diff on bad input', () => {
     chmodSync(root, 0o777);
     // As root everything is readable: run the differ as nobody to meet a real EACCES.
     // Unprivileged, the trusted namespace is refused up front (E_PERMISSION): use the user namespace.
-    const r = run(['diff', '--upper', join(root, 'upper'), '--xattr-namespace', 'user', '-o', join(root, 'o.tar')], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
+    const r = run(
+      ['diff', '--upper', join(root, 'upper'), '--xattr-namespace', 'user', '-o', join(root, 'o.tar')],
+      ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+    );
     expectFailure(r, 1, join(root, 'upper/locked'), 'EACCES');
   });
 });

@@ -62,7 +62,11 @@ describe('compressed layers of a real overlay', () => {
     const diffID = plain.descriptor!.diffID;
     expect(sha256File(plain.layer)).toBe(diffID);
     const merged = s.mergedManifest();
-    for (const [compression, level] of [['gzip', '6'], ['zstd', '3'], ['zstd', '19']] as const) {
+    for (const [compression, level] of [
+      ['gzip', '6'],
+      ['zstd', '3'],
+      ['zstd', '19'],
+    ] as const) {
       const d = s.diff(['--compression', compression, '--level', level], `layer-${level}.${compression}`);
       expect(d.code, d.stderr).toBe(0);
       const descriptor = d.descriptor as unknown as { mediaType: string; digest: string; size: number; diffID: string };

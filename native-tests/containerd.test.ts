@@ -84,7 +84,11 @@ describe.runIf(canRunContainerd())('containerd import of overlaydiff layouts', (
         prepareSnapshot(s);
         const layout = join(root, 'layout');
         // The first layer is the lower itself, stored as the base image t1; the upper on top of it is t2.
-        ok(spawnSync(process.execPath, [CLI, 'diff', '--upper', s.lowers[0]!, '--layout', layout, '--tag', 't1', '--compression', compression, '--json'], { encoding: 'utf8' }));
+        ok(
+          spawnSync(process.execPath, [CLI, 'diff', '--upper', s.lowers[0]!, '--layout', layout, '--tag', 't1', '--compression', compression, '--json'], {
+            encoding: 'utf8',
+          }),
+        );
         const d = s.diff(['--layout', layout, '--tag', 't2', '--base', 't1', '--compression', compression]);
         expect(d.code, d.stderr).toBe(0);
         expect(d.descriptor?.stats).toMatchObject({ whiteouts: 2, opaqueDirs: 1, hardlinks: 1 });
@@ -108,11 +112,18 @@ describe.runIf(canRunContainerd())('containerd import of overlaydiff layouts', (
         const checked = containerd.ctr(ns, ['images', 'check']);
         for (const { tag } of images) expect(checked).toMatch(new RegExp(`^${escapeRegExp(IMAGE)}:${tag} .* complete \\((\\d+)/\\1\\) .* true\\s*$`, 'm'));
         const blobs = readdirSync(join(layout, 'blobs/sha256')).map((hex) => `sha256:${hex}`);
-        const content = new Set(containerd.ctr(ns, ['content', 'ls', '--quiet']).split('\n').filter((l) => l !== ''));
+        const content = new Set(
+          containerd
+            .ctr(ns, ['content', 'ls', '--quiet'])
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
         for (const blob of blobs) expect(content, blob).toContain(blob);
         // The 1.6 importer also ingests every other regular file of the archive as content (index.json,
         // our empty .overlaydiff.lock); unreferenced, they stay until containerd's GC runs.
-        const otherFiles = readdirSync(layout, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => sha256(readFileSync(join(layout, e.name))));
+        const otherFiles = readdirSync(layout, { withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => sha256(readFileSync(join(layout, e.name))));
         expect([...content].filter((d) => !blobs.includes(d) && !otherFiles.includes(d))).toEqual([]);
 
         // Unpacking checks each layer's uncompressed digest against the config's diff_ids; the
@@ -120,7 +131,12 @@ describe.runIf(canRunContainerd())('containerd import of overlaydiff layouts', (
         const t2 = images[1]!;
         const committed = rows(containerd.ctr(ns, ['snapshots', '--snapshotter', 'overlayfs', 'ls'])).map((r) => [r[0], r.length === 3 ? r[1] : '', r.at(-1)]);
         const [base, top] = chainIDs(t2.config.rootfs.diff_ids);
-        expect(committed.sort()).toEqual([[base, '', 'Committed'], [top, base, 'Committed']].sort());
+        expect(committed.sort()).toEqual(
+          [
+            [base, '', 'Committed'],
+            [top, base, 'Committed'],
+          ].sort(),
+        );
 
         const lower = manifestOf(s.lowers[0]!);
         const merged = s.mergedManifest();

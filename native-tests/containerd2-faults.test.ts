@@ -18,11 +18,20 @@ const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(
 const status = { CANCELLED: 1, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, UNIMPLEMENTED: 12, UNAVAILABLE: 14 } as const;
 
 function contentDigests(c: Containerd2): Set<string> {
-  return new Set(c.ctr(NS, ['content', 'ls', '--quiet']).split('\n').filter((l) => l !== ''));
+  return new Set(
+    c
+      .ctr(NS, ['content', 'ls', '--quiet'])
+      .split('\n')
+      .filter((l) => l !== ''),
+  );
 }
 
 function activeIngests(c: Containerd2): string[] {
-  return c.ctr(NS, ['content', 'active']).split('\n').slice(1).filter((l) => l.trim() !== '');
+  return c
+    .ctr(NS, ['content', 'active'])
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
 }
 
 /** Waits until containerd shows ingest `ref` with bytes in it: the Diff is streaming its blob. */
@@ -38,7 +47,9 @@ async function untilStreaming(c: Containerd2, ref: string): Promise<void> {
 /** Puts `bytes` into the content store as a blob; returns its digest. */
 function ingest(c: Containerd2, bytes: Buffer): string {
   const digest = sha256(bytes);
-  const r = spawnSync(CTR2, ['--address', c.address, '--namespace', NS, 'content', 'ingest', '--expected-digest', digest, `ingest-${digest}`], { input: bytes });
+  const r = spawnSync(CTR2, ['--address', c.address, '--namespace', NS, 'content', 'ingest', '--expected-digest', digest, `ingest-${digest}`], {
+    input: bytes,
+  });
   if (r.status !== 0) throw new Error(`ctr content ingest: ${r.stderr.toString()}`);
   // Unreferenced content is kept from the collector only by a root label.
   c.ctr(NS, ['content', 'label', digest, `containerd.io/gc.root=test`]);
@@ -65,7 +76,10 @@ describe.runIf(canRunContainerd2())('overlaydiff serve faults (containerd 2)', (
   it('creates its socket 0600 and refuses to start on a live one', () => {
     if (c === undefined) throw new Error('containerd did not start');
     expect(statSync(c.differAddress).mode & 0o777).toBe(0o600);
-    const r = spawnSync(process.execPath, [CLI, 'serve', '--address', c.differAddress, '--containerd-address', c.address], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--address', c.differAddress, '--containerd-address', c.address], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${c.differAddress}: another server is listening on this socket`);
   });
@@ -127,7 +141,12 @@ describe.runIf(canRunContainerd2())('overlaydiff serve faults (containerd 2)', (
     expect(answer.error?.code).toBe(status.DEADLINE_EXCEEDED);
     // The handler stops too: its log line says why.
     for (let i = 0; i < 500 && !c.differLog().some((l) => l['method'] === 'Apply' && l['code'] === 'DEADLINE_EXCEEDED'); i++) await sleep(20);
-    expect(c.differLog().filter((l) => l['method'] === 'Apply').at(-1)).toMatchObject({ msg: 'call failed', code: 'DEADLINE_EXCEEDED' });
+    expect(
+      c
+        .differLog()
+        .filter((l) => l['method'] === 'Apply')
+        .at(-1),
+    ).toMatchObject({ msg: 'call failed', code: 'DEADLINE_EXCEEDED' });
     expect(readdirSync(target).length).toBeLessThan(30000);
   });
 
@@ -136,13 +155,18 @@ describe.runIf(canRunContainerd2())('overlaydiff serve faults (containerd 2)', (
     const outside = join(work, 'outside');
     mkdirSync(outside);
     const tarPath = join(work, 'hostile.tar');
-    execFileSync('python3', ['-c', `
+    execFileSync('python3', [
+      '-c',
+      `
 import io, tarfile, sys
 with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
     l = tarfile.TarInfo('link'); l.type = tarfile.SYMTYPE; l.linkname = sys.argv[2]; t.addfile(l)
     f = tarfile.TarInfo('link/pwned'); f.size = 1; t.addfile(f, io.BytesIO(b'x'))
     e = tarfile.TarInfo('../escape'); e.size = 1; t.addfile(e, io.BytesIO(b'x'))
-`, tarPath, outside]);
+`,
+      tarPath,
+      outside,
+    ]);
     const layer = readFileSync(tarPath);
     const digest = ingest(c, layer);
     const parent = join(work, 'hostile-parent');
@@ -151,7 +175,10 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
     const answer = await callDiffer(
       c.differAddress,
       'Apply',
-      { diff: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: layer.length }, mounts: [{ type: 'bind', source: target, options: ['rw', 'rbind'] }] },
+      {
+        diff: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: layer.length },
+        mounts: [{ type: 'bind', source: target, options: ['rw', 'rbind'] }],
+      },
       NS,
     );
     expect(answer.error?.code).toBe(status.INVALID_ARGUMENT);
@@ -169,7 +196,12 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
     const encrypted = await callDiffer(c.differAddress, 'Apply', { diff: desc, mounts }, NS);
     expect(encrypted.error?.code).toBe(status.UNIMPLEMENTED);
     expect(encrypted.error?.details).toContain(`media type ${GZIP}+encrypted is not supported`);
-    const payload = await callDiffer(c.differAddress, 'Apply', { diff: { ...desc, mediaType: GZIP }, mounts, payloads: { 'io.containerd.ocicrypt.decoder.v1.tar+gzip': { typeUrl: 'x', value: Buffer.alloc(0) } } }, NS);
+    const payload = await callDiffer(
+      c.differAddress,
+      'Apply',
+      { diff: { ...desc, mediaType: GZIP }, mounts, payloads: { 'io.containerd.ocicrypt.decoder.v1.tar+gzip': { typeUrl: 'x', value: Buffer.alloc(0) } } },
+      NS,
+    );
     expect(payload.error?.code).toBe(status.UNIMPLEMENTED);
     expect(payload.error?.details).toContain('stream processor payloads (io.containerd.ocicrypt.decoder.v1.tar+gzip) are not supported');
     const foreign = await callDiffer(c.differAddress, 'Diff', { left: [], right: [{ type: 'erofs', source: '/x.img', options: [] }], mediaType: GZIP }, NS);
@@ -185,7 +217,12 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
     c.ctr(NS, ['snapshots', 'prepare', 'small', 'base-c']);
     withSnapshotMounted(c, NS, 'small', (dir) => shellIn(dir, 'echo a > d/a; rm f'));
     expect(snapshotMount(c, NS, 'small').type).toBe('overlay');
-    const types = ['application/vnd.oci.image.layer.v1.tar', GZIP, 'application/vnd.oci.image.layer.v1.tar+zstd', 'application/vnd.docker.image.rootfs.diff.tar.gzip'];
+    const types = [
+      'application/vnd.oci.image.layer.v1.tar',
+      GZIP,
+      'application/vnd.oci.image.layer.v1.tar+zstd',
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    ];
     const results = await Promise.all(types.map((mt) => c!.ctrAsync(NS, ['snapshots', 'diff', '--media-type', mt, 'small'])));
     for (const r of results) expect(r.status, r.stderr).toBe(0);
     const labels = c.ctr(NS, ['content', 'ls']);

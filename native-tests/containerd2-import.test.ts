@@ -70,7 +70,10 @@ describe.runIf(canRunContainerd2())('ctr images import unpacked by overlaydiff s
       const ns = `import-${flags.length}-${compression}`;
       const before = c.differLog().length;
       c.ctr(ns, ['images', 'import', ...flags, '--base-name', IMAGE, '--snapshotter', 'overlayfs', archive]);
-      const applies = c.differLog().slice(before).filter((l) => l['method'] === 'Apply');
+      const applies = c
+        .differLog()
+        .slice(before)
+        .filter((l) => l['method'] === 'Apply');
       // Two layers (t1's, and t2's on top of it): each unpacked once, by us, and answered with its diff_id.
       expect(applies.map((l) => [l['msg'], l['namespace'], l['diffID']])).toEqual(images[1]!.config.rootfs.diff_ids.map((id) => ['call done', ns, id]));
       expect(applies.map((l) => l['format'])).toEqual(['plain', 'overlay']);

@@ -22,11 +22,17 @@ function decompress(blob: Buffer, mediaType: string): Buffer {
 
 /** The content store's rows: digest → labels. */
 function contentLabels(c: Containerd2): Map<string, string> {
-  const rows = c.ctr(NS, ['content', 'ls']).split('\n').slice(1).filter((l) => l.trim() !== '');
-  return new Map(rows.map((r) => {
-    const cols = r.split('\t').filter((x) => x !== '');
-    return [cols[0]!, cols.at(-1)!.trim()];
-  }));
+  const rows = c
+    .ctr(NS, ['content', 'ls'])
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
+  return new Map(
+    rows.map((r) => {
+      const cols = r.split('\t').filter((x) => x !== '');
+      return [cols[0]!, cols.at(-1)!.trim()];
+    }),
+  );
 }
 
 describe.runIf(canRunContainerd2())('ctr snapshots diff through overlaydiff serve (containerd 2)', () => {
@@ -62,7 +68,11 @@ describe.runIf(canRunContainerd2())('ctr snapshots diff through overlaydiff serv
     // c1 is a bind view (the whole tree), c2 a read-only overlay view of its own layer over c1.
     const base = join(work, 'applied');
     mkdirSync(base);
-    for (const [name, tar] of [['c1', layer('c1', `${OCI}+gzip`).tar], ['c2', layer('c2', `${OCI}+zstd`).tar], ['l3', l3[0]!.tar]] as const) {
+    for (const [name, tar] of [
+      ['c1', layer('c1', `${OCI}+gzip`).tar],
+      ['c2', layer('c2', `${OCI}+zstd`).tar],
+      ['l3', l3[0]!.tar],
+    ] as const) {
       const file = join(work, `${name}.tar`);
       writeFileSync(file, tar);
       applyIndependently(base, file);
@@ -82,14 +92,20 @@ describe.runIf(canRunContainerd2())('ctr snapshots diff through overlaydiff serv
     const again = c.ctrBytes(NS, ['snapshots', 'diff', 'l3']);
     expect(sha256(again)).toBe(sha256(first));
     expect(c.ctr(NS, ['content', 'active'])).not.toContain('my-ref');
-    const last = c.differLog().filter((l) => l['method'] === 'Diff').at(-1);
+    const last = c
+      .differLog()
+      .filter((l) => l['method'] === 'Diff')
+      .at(-1);
     expect(last).toMatchObject({ msg: 'call done', existed: true, digest: sha256(first) });
   });
 
   it('clamps mtimes to SOURCE_DATE_EPOCH, which ctr passes as source_date_epoch', () => {
     if (c === undefined) throw new Error('containerd did not start');
     const epoch = 1_000_000_000;
-    const r = spawnSync(CTR2, ['--address', c.address, '--namespace', NS, 'snapshots', 'diff', '--media-type', OCI, 'l3'], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) }, maxBuffer: 1 << 28 });
+    const r = spawnSync(CTR2, ['--address', c.address, '--namespace', NS, 'snapshots', 'diff', '--media-type', OCI, 'l3'], {
+      env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
+      maxBuffer: 1 << 28,
+    });
     expect(r.status, r.stderr.toString()).toBe(0);
     const file = join(work, 'epoch.tar');
     writeFileSync(file, r.stdout);

@@ -23,7 +23,10 @@ const scenario = useScenarios();
 /** The blob `ctr snapshots diff` just wrote: the content row whose size and digest match, with its labels. */
 function blobOf(c: Containerd2, bytes: Buffer): { digest: string; diffID: string } {
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  const row = c.ctr(NS, ['content', 'ls']).split('\n').find((l) => l.startsWith(digest));
+  const row = c
+    .ctr(NS, ['content', 'ls'])
+    .split('\n')
+    .find((l) => l.startsWith(digest));
   const diffID = /containerd\.io\/uncompressed=(sha256:[0-9a-f]{64})/.exec(row ?? '')?.[1];
   if (diffID === undefined) throw new Error(`no labelled blob ${digest} in the content store`);
   return { digest, diffID };
@@ -46,13 +49,21 @@ describe.runIf(canRunContainerd2())('overlaydiff serve and containerd walking, e
     for (const key of ['c1', 'c2', 'l3']) {
       const blob = c.ctrBytes(NS, ['snapshots', 'diff', '--media-type', GZIP, '--label', 'containerd.io/gc.root=test', key]);
       const { digest, diffID } = blobOf(c, blob);
-      const answer = await callDiffer(c.differAddress, 'Apply', { diff: { mediaType: GZIP, digest, size: blob.length }, mounts: [{ type: 'bind', source: target, options: ['rw', 'rbind'] }] }, NS);
+      const answer = await callDiffer(
+        c.differAddress,
+        'Apply',
+        { diff: { mediaType: GZIP, digest, size: blob.length }, mounts: [{ type: 'bind', source: target, options: ['rw', 'rbind'] }] },
+        NS,
+      );
       expect(answer.error, key).toBeUndefined();
       expect(answer.response?.['applied']).toMatchObject({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffID });
     }
     // containerd 2.1's walking writes no xattrs at all (its layer of c2 has no SCHILY.xattr record for
     // user.x), so xattrs are compared only in the tests of overlaydiff's own layers.
-    const withoutXattrs = (m: Manifest): Manifest => ({ ...m, entries: Object.fromEntries(Object.entries(m.entries).map(([k, v]) => [k, { ...v, xattrs: {} }])) });
+    const withoutXattrs = (m: Manifest): Manifest => ({
+      ...m,
+      entries: Object.fromEntries(Object.entries(m.entries).map(([k, v]) => [k, { ...v, xattrs: {} }])),
+    });
     const merged = withSnapshotMounted(c, NS, 'l3', (dir) => manifestOf(dir));
     expectSameTree(withoutXattrs(merged), withoutXattrs(manifestOf(target)));
     // Only Apply reached overlaydiff: every Diff went to walking.
@@ -76,7 +87,12 @@ describe.runIf(canRunContainerd2())('overlaydiff serve and containerd walking, e
       run(['tar', '-C', layout, '--exclude=./.overlaydiff.lock', '-cf', join(root, 'image.tar'), '.']);
       const before = c.differLog().length;
       c.ctr('walking-import', ['images', 'import', '--local', '--base-name', IMAGE, '--snapshotter', 'overlayfs', join(root, 'image.tar')]);
-      expect(c.differLog().slice(before).filter((l) => l['method'] === 'Apply')).toEqual([]);
+      expect(
+        c
+          .differLog()
+          .slice(before)
+          .filter((l) => l['method'] === 'Apply'),
+      ).toEqual([]);
       const rootfs = join(root, 'mnt');
       mkdirSync(rootfs);
       c.ctr('walking-import', ['images', 'mount', '--snapshotter', 'overlayfs', `${IMAGE}:t2`, rootfs]);

@@ -18,11 +18,14 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 describe('names with control bytes', () => {
   it('are escaped in inspect --lint listings and findings, one line per member', () => {
     const layer = join(work, 'ctl.tar');
-    writeFileSync(layer, tarOf([
-      { path: FORGED, data: 'x', xattrs: [{ name: Buffer.from('user.x\ny'), value: Buffer.from('v') }] },
-      { path: 'l', type: 'symlink', linkTarget: Buffer.from(`t\u001b]0;title\u0007`) },
-      { path: `.wh.${FORGED}`, data: '' },
-    ]));
+    writeFileSync(
+      layer,
+      tarOf([
+        { path: FORGED, data: 'x', xattrs: [{ name: Buffer.from('user.x\ny'), value: Buffer.from('v') }] },
+        { path: 'l', type: 'symlink', linkTarget: Buffer.from(`t\u001b]0;title\u0007`) },
+        { path: `.wh.${FORGED}`, data: '' },
+      ]),
+    );
     const r = spawnSync(process.execPath, [CLI, 'inspect', '--lint', layer], { encoding: 'utf8' });
     expect(r.stdout).not.toMatch(RAW_CONTROL);
     expect(r.stderr).not.toMatch(RAW_CONTROL);

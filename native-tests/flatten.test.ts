@@ -60,25 +60,64 @@ function both(layers: string[]): { flat: unknown; sequential: unknown; tar: stri
 
 describe('flatten against applying layers in order', () => {
   it('#977: a hardlink keeps its content when a later layer deletes its target', () => {
-    const r = both([layer('1.tar', [['a', 'file', 'original'], ['b', 'link', 'a'], ['c', 'link', 'a']]), layer('2.tar', [['.wh.a', 'whiteout']])]);
+    const r = both([
+      layer('1.tar', [
+        ['a', 'file', 'original'],
+        ['b', 'link', 'a'],
+        ['c', 'link', 'a'],
+      ]),
+      layer('2.tar', [['.wh.a', 'whiteout']]),
+    ]);
     expect(r.flat).toEqual(r.sequential);
-    expect(listTar(r.tar).map((m) => [m.name, m.type, m.linkname])).toEqual([['b', 'file', ''], ['c', 'hardlink', 'b']]);
+    expect(listTar(r.tar).map((m) => [m.name, m.type, m.linkname])).toEqual([
+      ['b', 'file', ''],
+      ['c', 'hardlink', 'b'],
+    ]);
   });
 
   it('#2002: a link keeps the old content when its target is overwritten; a later link to an earlier file works', () => {
     const r = both([
-      layer('1.tar', [['d', 'dir'], ['d/a', 'file', 'v1'], ['z', 'link', 'd/a']]),
-      layer('2.tar', [['d/a', 'file', 'v2'], ['y', 'link', 'z'], ['w', 'link', 'd/a']]),
+      layer('1.tar', [
+        ['d', 'dir'],
+        ['d/a', 'file', 'v1'],
+        ['z', 'link', 'd/a'],
+      ]),
+      layer('2.tar', [
+        ['d/a', 'file', 'v2'],
+        ['y', 'link', 'z'],
+        ['w', 'link', 'd/a'],
+      ]),
     ]);
     expect(r.flat).toEqual(r.sequential);
-    expect((r.flat as { hardlinks: string[][] }).hardlinks).toEqual([['d/a', 'w'], ['y', 'z']]);
+    expect((r.flat as { hardlinks: string[][] }).hardlinks).toEqual([
+      ['d/a', 'w'],
+      ['y', 'z'],
+    ]);
   });
 
   it('#2372: opaque markers and subtree whiteouts; file → dir → file; symlinks', () => {
     const r = both([
-      layer('1.tar', [['d', 'dir'], ['d/old', 'file', 'o'], ['t', 'dir'], ['t/x', 'file', 'x'], ['x', 'file', 'f'], ['s', 'symlink', 't/x']]),
-      layer('2.tar', [['d', 'dir'], ['d/new', 'file', 'n'], ['d/.wh..wh..opq', 'whiteout'], ['.wh.t', 'whiteout'], ['x', 'dir'], ['x/in', 'file', 'i']]),
-      layer('3.tar', [['.wh.x', 'whiteout'], ['x', 'file', 'back'], ['s', 'symlink', 'd/new']]),
+      layer('1.tar', [
+        ['d', 'dir'],
+        ['d/old', 'file', 'o'],
+        ['t', 'dir'],
+        ['t/x', 'file', 'x'],
+        ['x', 'file', 'f'],
+        ['s', 'symlink', 't/x'],
+      ]),
+      layer('2.tar', [
+        ['d', 'dir'],
+        ['d/new', 'file', 'n'],
+        ['d/.wh..wh..opq', 'whiteout'],
+        ['.wh.t', 'whiteout'],
+        ['x', 'dir'],
+        ['x/in', 'file', 'i'],
+      ]),
+      layer('3.tar', [
+        ['.wh.x', 'whiteout'],
+        ['x', 'file', 'back'],
+        ['s', 'symlink', 'd/new'],
+      ]),
     ]);
     expect(r.flat).toEqual(r.sequential);
     expect(listTar(r.tar).map((m) => m.name)).toEqual(['d/', 'd/new', 's', 'x']);

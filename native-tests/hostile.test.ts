@@ -4,7 +4,21 @@
 // must stay empty; as nobody via setpriv where ownership or devices matter.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, type BigIntStats } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+  type BigIntStats,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,7 +114,12 @@ function checkCase(c: Case, run: Run): void {
     const passwdBefore = statLine('/etc/passwd');
     const r = applyIn(box, join(archives, c.archive), run);
     const stderr = r.stderr.toString();
-    const verdict = r.error !== undefined || r.signal !== null ? `killed (${r.signal ?? r.error?.message})` : r.status === 0 ? 'ok' : `exit ${r.status}: ${firstLine(stderr)}`;
+    const verdict =
+      r.error !== undefined || r.signal !== null
+        ? `killed (${r.signal ?? r.error?.message})`
+        : r.status === 0
+          ? 'ok'
+          : `exit ${r.status}: ${firstLine(stderr)}`;
     results.push(`  ${c.name} [${run.user}${run.args.length > 0 ? ' ' + run.args.join(' ') : ''}] → ${verdict}`);
 
     // Nothing outside DIR: the sandbox, the ancestors of DIR, the host /etc (through the overlay's upperdir).
@@ -114,7 +133,9 @@ function checkCase(c: Case, run: Run): void {
     // The outcome is one of the acceptable ones.
     const mismatches = run.expect.map((o) => mismatch(o, r, stderr, box.dir));
     if (!mismatches.includes(undefined)) {
-      throw new Error(`${c.archive}: no expected outcome matched (status ${r.status}, stderr ${JSON.stringify(stderr.slice(0, 400))}):\n  ${mismatches.join('\n  ')}`);
+      throw new Error(
+        `${c.archive}: no expected outcome matched (status ${r.status}, stderr ${JSON.stringify(stderr.slice(0, 400))}):\n  ${mismatches.join('\n  ')}`,
+      );
     }
   } finally {
     removeTree(box.root);
@@ -136,7 +157,8 @@ function makeSandbox(c: Case, user: Run['user']): Sandbox {
   const box = join(root, 'box');
   const dir = join(box, 'DIR');
   const outside = join(box, 'outside');
-  for (const d of [box, dir, join(dir, 'dir'), join(dir, 'etc'), outside, join(outside, 'sub'), join(etc, 'u'), join(etc, 'w')]) mkdirSync(d, { recursive: true });
+  for (const d of [box, dir, join(dir, 'dir'), join(dir, 'etc'), outside, join(outside, 'sub'), join(etc, 'u'), join(etc, 'w')])
+    mkdirSync(d, { recursive: true });
   chmodSync(root, 0o755);
   writeFileSync(join(dir, 'existing'), 'existing\n');
   writeFileSync(join(dir, 'dir/file'), 'in dir\n');
@@ -154,7 +176,24 @@ function makeSandbox(c: Case, user: Run['user']): Sandbox {
 function applyIn(box: Sandbox, archive: string, run: Run): SpawnSyncReturns<Buffer> {
   const script = 'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && shift 2 && exec "$@"';
   const drop = run.user === 'nobody' ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [];
-  const argv = ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', box.etcUpper, join(box.etc, 'w'), ...drop, process.execPath, CLI, 'apply', archive, box.dir, ...run.args];
+  const argv = [
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    script,
+    'sh',
+    box.etcUpper,
+    join(box.etc, 'w'),
+    ...drop,
+    process.execPath,
+    CLI,
+    'apply',
+    archive,
+    box.dir,
+    ...run.args,
+  ];
   const r = spawnSync('unshare', argv, { timeout: 45_000, maxBuffer: 64 << 20 });
   if (r.status !== 0 && r.stderr.toString().includes('mount:')) throw new Error(`cannot mount the /etc guard overlay: ${r.stderr.toString()}`);
   return r;
@@ -168,7 +207,8 @@ function mismatch(o: Outcome, r: SpawnSyncReturns<Buffer>, stderr: string, dir: 
     if (o.mentions !== null && !stderr.includes(o.mentions)) return `error ${o.error.join('|')}: stderr does not name ${JSON.stringify(o.mentions)}`;
     // Names are escaped: no NUL, ESC or other control byte, and no line that is not ours.
     if (/[\x00-\x09\x0b-\x1f\x7f]/.test(stderr)) return `error ${o.error.join('|')}: stderr has raw control bytes`;
-    if (stderr.split('\n').some((line) => line !== '' && !line.startsWith('overlaydiff: '))) return `error ${o.error.join('|')}: stderr has a line overlaydiff did not write`;
+    if (stderr.split('\n').some((line) => line !== '' && !line.startsWith('overlaydiff: ')))
+      return `error ${o.error.join('|')}: stderr has a line overlaydiff did not write`;
     return undefined;
   }
   if (r.status !== 0) return `ok: exit status ${r.status}`;
@@ -212,7 +252,19 @@ function checkPath(path: string, spec: PathSpec | null, dir: string): string | u
 }
 
 function typeOf(st: BigIntStats): string {
-  return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isFIFO() ? 'fifo' : 'socket';
+  return st.isFile()
+    ? 'file'
+    : st.isDirectory()
+      ? 'dir'
+      : st.isSymbolicLink()
+        ? 'symlink'
+        : st.isCharacterDevice()
+          ? 'char'
+          : st.isBlockDevice()
+            ? 'block'
+            : st.isFIFO()
+              ? 'fifo'
+              : 'socket';
 }
 
 /** Every entry under `root` except the subtree `skip`: type, mode, owner, size, times, links, content, target, xattrs. */

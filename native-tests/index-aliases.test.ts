@@ -17,7 +17,11 @@ describe('index=on aliases served from the workdir index', () => {
     // d/h4 comes first in canonical order, so it carries the copy's data; the others link to it.
     expect(members.find((m) => m.name === 'd/h4')).toMatchObject({ type: 'file', mode: 0o600, size: 10, xattrs: { 'user.k': '6e6577' } });
     expect(members.map((m) => [m.name, m.type, m.linkname])).toEqual(
-      expect.arrayContaining([['.wh.h1', 'file', ''], ['h2', 'hardlink', 'd/h4'], ['h3', 'hardlink', 'd/h4']]),
+      expect.arrayContaining([
+        ['.wh.h1', 'file', ''],
+        ['h2', 'hardlink', 'd/h4'],
+        ['h3', 'hardlink', 'd/h4'],
+      ]),
     );
   });
 

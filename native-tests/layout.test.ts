@@ -281,7 +281,9 @@ describe.runIf(canRun('trusted'))('layout crash safety (SIGKILL at each step)', 
 
   it.each(WRITER_STEPS)('a writer killed at %s leaves a valid layout', (step) => {
     const layout = prepared();
-    const r = runFaulty(['diff', '--upper', upperDir('n', { n: 'new' }), '--layout', layout, '--tag', 'new', '--base', 'keep'], { OVERLAYDIFF_TEST_CRASH_AT: step });
+    const r = runFaulty(['diff', '--upper', upperDir('n', { n: 'new' }), '--layout', layout, '--tag', 'new', '--base', 'keep'], {
+      OVERLAYDIFF_TEST_CRASH_AT: step,
+    });
     expect(r.signal).toBe('SIGKILL');
     const published = step === 'index-written';
     expect(tags(layout)).toEqual(published ? ['base', 'keep', 'new'] : ['base', 'keep']);

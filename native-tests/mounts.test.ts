@@ -29,7 +29,14 @@ const escapeLayer = (path: string): string => path.replace(/[\\:,]/g, '\\$&');
 /** Layer directories whose names mountinfo must escape (space) and overlay options must escape (','). */
 function oddLayout(): { root: string; l0: string; l1: string; upper: string; work: string; merged: string } {
   const root = mkdtempSync(join(tmpdir(), 'overlaydiff-mounts-'));
-  const paths = { root, l0: join(root, 'low er0'), l1: join(root, 'low,er1'), upper: join(root, 'up per'), work: join(root, 'work'), merged: join(root, 'mer ged') };
+  const paths = {
+    root,
+    l0: join(root, 'low er0'),
+    l1: join(root, 'low,er1'),
+    upper: join(root, 'up per'),
+    work: join(root, 'work'),
+    merged: join(root, 'mer ged'),
+  };
   for (const d of [paths.l0, paths.l1, paths.upper, paths.work, paths.merged]) mkdirSync(d);
   cleanups.push(() => {
     spawnSync('umount', ['-q', paths.merged]);
@@ -62,7 +69,9 @@ describe('--mountpoint on a live overlay', () => {
     execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', options.join(','), p.merged]);
     try {
       execFileSync('bash', ['-euc', CHANGES], { cwd: p.merged });
-      const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes('mer\\040ged'));
+      const line = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .find((l) => l.includes('mer\\040ged'));
       expect(line).toContain('low\\040er0:');
       const snapshot = snapshotAtMountpoint(p.merged);
       expect(snapshot).toMatchObject({ upperdir: p.upper, lowers: [p.l0, p.l1], dataLowers: [], xattrNamespace: namespace });
@@ -72,7 +81,11 @@ describe('--mountpoint on a live overlay', () => {
       const viaPaths = cli(['--upper', p.upper, '--lower', `${p.l0}:${p.l1}`, '--xattr-namespace', namespace, '-o', join(p.root, 'b.tar')]);
       expect(viaMount.diffID).toBe(viaPaths.diffID);
       expect(memberNames(join(p.root, 'a.tar'))).toEqual(EXPECTED_MEMBERS);
-      const wrong = spawnSync(process.execPath, [CLI, 'diff', '--mountpoint', p.merged, '--xattr-namespace', namespace === 'user' ? 'trusted' : 'user', '-o', join(p.root, 'c.tar')], { encoding: 'utf8' });
+      const wrong = spawnSync(
+        process.execPath,
+        [CLI, 'diff', '--mountpoint', p.merged, '--xattr-namespace', namespace === 'user' ? 'trusted' : 'user', '-o', join(p.root, 'c.tar')],
+        { encoding: 'utf8' },
+      );
       expect(wrong.status).toBe(2);
       expect(wrong.stderr).toContain('contradicts the overlay');
     } finally {

@@ -67,7 +67,9 @@ describe('-o writes through what is not a regular file', () => {
     expect(sha256(r.output[3] as Buffer)).toBe(digest);
 
     const sum = join(root, 'sum');
-    const shell = spawnSync('bash', ['-c', `${process.execPath} ${CLI} diff --upper ${upper} -o >(sha256sum > ${sum}) --json > ${root}/d.json; wait $!`], { encoding: 'utf8' });
+    const shell = spawnSync('bash', ['-c', `${process.execPath} ${CLI} diff --upper ${upper} -o >(sha256sum > ${sum}) --json > ${root}/d.json; wait $!`], {
+      encoding: 'utf8',
+    });
     expect(shell.stderr).toBe('');
     expect(shell.status).toBe(0);
     const expected = parseDiffReport(readFileSync(join(root, 'd.json'), 'utf8')).digest;
@@ -76,7 +78,9 @@ describe('-o writes through what is not a regular file', () => {
 
   it('a unix socket gets the layer over a connection', async () => {
     const sock = join(root, 'sock');
-    const server = spawn('python3', ['-c', `
+    const server = spawn('python3', [
+      '-c',
+      `
 import socket, sys, hashlib
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print('ready', flush=True)
 c, _ = s.accept(); h = hashlib.sha256()
@@ -84,7 +88,9 @@ while True:
     b = c.recv(65536)
     if not b: break
     h.update(b)
-print('sha256:' + h.hexdigest(), flush=True)`, sock]);
+print('sha256:' + h.hexdigest(), flush=True)`,
+      sock,
+    ]);
     let out = '';
     server.stdout.on('data', (c: Buffer) => (out += c.toString()));
     while (!out.includes('ready')) await new Promise((resolve) => server.stdout.once('data', resolve));

@@ -36,7 +36,10 @@ const UNPRIVILEGED: Record<string, string[]> = {
 
 function cli(prefix: string[], args: string[]): SpawnSyncReturns<string> {
   // capsh runs its arguments through a shell (`-- -c CMD`); the others exec them.
-  const argv = prefix[0] === 'capsh' ? [...prefix, '-c', [process.execPath, join(shared, 'dist/cli/main.js'), ...args].map(quote).join(' ')] : [...prefix, process.execPath, join(shared, 'dist/cli/main.js'), ...args];
+  const argv =
+    prefix[0] === 'capsh'
+      ? [...prefix, '-c', [process.execPath, join(shared, 'dist/cli/main.js'), ...args].map(quote).join(' ')]
+      : [...prefix, process.execPath, join(shared, 'dist/cli/main.js'), ...args];
   return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
 }
 

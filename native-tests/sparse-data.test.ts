@@ -36,31 +36,35 @@ async function addonSegments(path: string): Promise<number[][]> {
 }
 
 describe('a sparse file in the upper', () => {
-  it.runIf(canRun('trusted'))('gives the layer of the same file written dense, and the addon finds the extents Python finds', async () => {
-    const sparse = scenario('trusted');
-    sparse.change(WRITE_SPARSE);
-    const file = join(sparse.upper, 'big');
-    const st = lstatSync(file, { bigint: true });
-    expect(st.size).toBe(BigInt(SIZE));
-    expect(st.blocks * 512n, 'the copied-up file keeps its holes').toBeLessThan(BigInt(SIZE) / 16n);
+  it.runIf(canRun('trusted'))(
+    'gives the layer of the same file written dense, and the addon finds the extents Python finds',
+    async () => {
+      const sparse = scenario('trusted');
+      sparse.change(WRITE_SPARSE);
+      const file = join(sparse.upper, 'big');
+      const st = lstatSync(file, { bigint: true });
+      expect(st.size).toBe(BigInt(SIZE));
+      expect(st.blocks * 512n, 'the copied-up file keeps its holes').toBeLessThan(BigInt(SIZE) / 16n);
 
-    const segments = await addonSegments(file);
-    expect(segments).toEqual(pythonDataSegments(file));
-    expect(segments.length).toBeGreaterThanOrEqual(2);
+      const segments = await addonSegments(file);
+      expect(segments).toEqual(pythonDataSegments(file));
+      expect(segments.length).toBeGreaterThanOrEqual(2);
 
-    const dense = scenario('trusted');
-    dense.prepare(`cp --sparse=never ${JSON.stringify(file)} "$T/dense.bin"`);
-    dense.change(`cp --sparse=never "$T/dense.bin" big && touch -d @1700000000 big`);
-    const denseFile = join(dense.upper, 'big');
-    expect(lstatSync(denseFile, { bigint: true }).blocks * 512n).toBeGreaterThanOrEqual(BigInt(SIZE));
+      const dense = scenario('trusted');
+      dense.prepare(`cp --sparse=never ${JSON.stringify(file)} "$T/dense.bin"`);
+      dense.change(`cp --sparse=never "$T/dense.bin" big && touch -d @1700000000 big`);
+      const denseFile = join(dense.upper, 'big');
+      expect(lstatSync(denseFile, { bigint: true }).blocks * 512n).toBeGreaterThanOrEqual(BigInt(SIZE));
 
-    const a = sparse.diff();
-    const b = dense.diff();
-    expect(a.code, a.stderr).toBe(0);
-    expect(b.code, b.stderr).toBe(0);
-    expect(a.descriptor?.diffID).toBe(b.descriptor?.diffID);
-    const sha256 = (path: string): string => execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0] ?? '';
-    expect(sha256(a.layer)).toBe(sha256(b.layer));
-    expect(`sha256:${sha256(a.layer)}`).toBe(a.descriptor?.diffID);
-  }, 300_000);
+      const a = sparse.diff();
+      const b = dense.diff();
+      expect(a.code, a.stderr).toBe(0);
+      expect(b.code, b.stderr).toBe(0);
+      expect(a.descriptor?.diffID).toBe(b.descriptor?.diffID);
+      const sha256 = (path: string): string => execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0] ?? '';
+      expect(sha256(a.layer)).toBe(sha256(b.layer));
+      expect(`sha256:${sha256(a.layer)}`).toBe(a.descriptor?.diffID);
+    },
+    300_000,
+  );
 });

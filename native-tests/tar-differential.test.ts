@@ -24,7 +24,9 @@ afterAll(() => rmSync(corpus, { recursive: true, force: true }));
 function generate(): string[] {
   const r = spawnSync('python3', [GENERATOR, corpus], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`generator failed: ${r.stderr}`);
-  return readdirSync(corpus).filter((n) => /\.tar(\.gz)?$/.test(n)).sort();
+  return readdirSync(corpus)
+    .filter((n) => /\.tar(\.gz)?$/.test(n))
+    .sort();
 }
 
 function pythonListings(paths: readonly string[]): Map<string, Listing> {

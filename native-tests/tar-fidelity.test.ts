@@ -112,8 +112,7 @@ describe('every file type in one upper', () => {
   });
 });
 
-const bindSocket = (path: string): string =>
-  `python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' ${path}`;
+const bindSocket = (path: string): string => `python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' ${path}`;
 
 describe('sockets', () => {
   forModes(['trusted', 'user'] as const, '%s: a socket replacing a lower file leaves its whiteout and no member', (mode) => {
@@ -368,7 +367,10 @@ describe('a 9 GiB sparse file', () => {
 
       // Everything between the kept ends is zero, so a sparse file with just the two ends is the
       // stream byte for byte; Python's tarfile reads it back from there.
-      expect(stream.nonZeroAt.every((at) => at >= stream.size - KEEP), `non-zero data at ${stream.nonZeroAt.join(', ')}`).toBe(true);
+      expect(
+        stream.nonZeroAt.every((at) => at >= stream.size - KEEP),
+        `non-zero data at ${stream.nonZeroAt.join(', ')}`,
+      ).toBe(true);
       const copy = join(s.root, 'layer-ends.tar');
       const fd = openSync(copy, 'w');
       try {

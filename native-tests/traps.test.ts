@@ -59,10 +59,7 @@ describe('trap 3: no opaque marker without a lower directory', () => {
   it.runIf(canRun('trusted'))('xino=on: new dirs and a dir replacing a file carry no marker', () => {
     const s = scenario('trusted');
     s.prepare('mkdir -p $L0/d/sub $L0/e; touch $L0/d/x $L0/d/sub/y; echo f > $L0/filething');
-    s.change(
-      'mkdir e/newdir newtop; rm -rf d && mkdir -p d/sub && echo z > d/sub/z; rm filething && mkdir filething',
-      ['xino=on'],
-    );
+    s.change('mkdir e/newdir newtop; rm -rf d && mkdir -p d/sub && echo z > d/sub/z; rm filething && mkdir filething', ['xino=on']);
     const { merged, applied, diff } = s.roundTrip();
     const names = memberNames(diff.layer);
     expect(names.filter((n) => n.endsWith('.wh..wh..opq'))).toEqual(['d/.wh..wh..opq']);
@@ -110,7 +107,9 @@ describe('trap 9: private xattrs never leak, capabilities survive byte for byte'
     s.prepare('echo a > $L0/f; mkdir $L0/d; touch $L0/d/x; setcap cap_net_raw+ep $L0/f');
     const ns = mode === 'trusted' ? 'trusted' : 'user';
     s.change(`setfattr -n ${ns}.overlay.foo -v v f; setfattr -n user.plain -v v f; rm d/x`);
-    const lowerCap = execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "security.capability").hex())', join(s.lowers[0]!, 'f')], { encoding: 'utf8' }).trim();
+    const lowerCap = execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "security.capability").hex())', join(s.lowers[0]!, 'f')], {
+      encoding: 'utf8',
+    }).trim();
     const { merged, applied, diff } = s.roundTrip();
     const members = listTar(diff.layer);
     expectNoPrivateXattrs(members);
@@ -130,21 +129,28 @@ describe('trap 5: redirect_dir renames carry their full content', () => {
       echo bottom > $L1/dir1/from-L1; echo i > $L1/other/inner/i; echo c > $L1/chain/c
       mkdir -p $L0/dir1; echo top > $L0/dir1/from-L0; ln -s f $L0/dir1/link
     `);
-    s.change(`
+    s.change(
+      `
       mv dir1 dir2
       echo new > dir2/added; rm dir2/from-L1; echo more >> dir2/f
       mv other/inner dir2/moved-in
       mv chain chain2 && mv chain2 chain3
-    `, ['redirect_dir=on']);
+    `,
+      ['redirect_dir=on'],
+    );
     const redirect = (path: string): string =>
-      execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.redirect").decode())', join(s.upper, path)], { encoding: 'utf8' }).trim();
+      execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.redirect").decode())', join(s.upper, path)], {
+        encoding: 'utf8',
+      }).trim();
     expect(redirect('dir2')).toBe('dir1'); // the kernel really renamed by redirect, leaving dir2 nearly empty
     expect(redirect('chain3')).toBe('chain');
     expect(redirect('dir2/moved-in')).toBe('/other/inner');
     const { merged, applied, diff } = s.roundTrip();
     expectSameTree(merged, applied);
     const names = memberNames(diff.layer);
-    expect(names).toEqual(expect.arrayContaining(['.wh.dir1', 'dir2/', 'dir2/f', 'dir2/sub/', 'dir2/sub/g', 'dir2/from-L0', 'dir2/moved-in/i', '.wh.chain', 'chain3/c']));
+    expect(names).toEqual(
+      expect.arrayContaining(['.wh.dir1', 'dir2/', 'dir2/f', 'dir2/sub/', 'dir2/sub/g', 'dir2/from-L0', 'dir2/moved-in/i', '.wh.chain', 'chain3/c']),
+    );
     expect(names).not.toContain('dir2/from-L1');
     expectWellFormedWhiteouts(listTar(diff.layer));
   });

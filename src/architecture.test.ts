@@ -67,7 +67,10 @@ function violations(modules: readonly Module[], ranks: ReadonlyMap<string, numbe
       }
       if (!spec.startsWith('.')) continue;
       // Specifiers name the emitted .js file; the module is the .ts beside it.
-      const target = relative(SRC, resolve(SRC, dirname(file), spec)).split('\\').join('/').replace(/\.js$/, '.ts');
+      const target = relative(SRC, resolve(SRC, dirname(file), spec))
+        .split('\\')
+        .join('/')
+        .replace(/\.js$/, '.ts');
       const to = unitOf(target);
       if (to === from) continue;
       const toRank = ranks.get(to);
@@ -89,7 +92,9 @@ describe('architecture', () => {
   const ranks = ranksFromArchitecture(readFileSync(ARCHITECTURE, 'utf8'));
 
   it('reads a rank for every folder of src/ from ARCHITECTURE.md', () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
     expect(folders.length).toBeGreaterThan(10);
     for (const folder of [...folders, SHARED, INDEX]) expect(ranks.has(folder), `${folder} in ARCHITECTURE.md's map`).toBe(true);
     expect([...ranks.keys()].filter((unit) => unit !== SHARED && unit !== INDEX && !folders.includes(unit))).toEqual([]);

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compareCanonical } from './canonical-order.js';
 
-const sorted = (paths: string[]): string[] => paths.map((p) => Buffer.from(p)).sort(compareCanonical).map((b) => b.toString());
+const sorted = (paths: string[]): string[] =>
+  paths
+    .map((p) => Buffer.from(p))
+    .sort(compareCanonical)
+    .map((b) => b.toString());
 
 describe('compareCanonical', () => {
   it('puts a directory and its subtree before a sibling that sorts after the separator as bytes', () => {

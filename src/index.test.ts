@@ -173,7 +173,12 @@ describe("the README's library section", () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('\n## ', readme.indexOf('## Library') + 1));
   // Every name index.ts exports: `export { a, type B } from` and `export type { C } from`.
-  const exported = [...source.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim().replace(/^type /, '')).filter((n) => n !== ''));
+  const exported = [...source.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) =>
+    m[1]!
+      .split(',')
+      .map((n) => n.trim().replace(/^type /, ''))
+      .filter((n) => n !== ''),
+  );
 
   it('names every export of index.ts', () => {
     expect(exported.length).toBeGreaterThan(40);
@@ -191,6 +196,11 @@ describe("the README's library section", () => {
     }
     const functions = Object.entries(api).filter(([, v]) => typeof v === 'function' && !/^[A-Z]/.test((v as { name: string }).name));
     const listed = new Set(rows.map((r) => r[1]));
-    expect(functions.map(([name]) => name).filter((name) => !listed.has(name)).sort()).toEqual(['displayPath', 'isValidRefName']);
+    expect(
+      functions
+        .map(([name]) => name)
+        .filter((name) => !listed.has(name))
+        .sort(),
+    ).toEqual(['displayPath', 'isValidRefName']);
   });
 });

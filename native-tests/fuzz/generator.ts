@@ -33,8 +33,6 @@ export interface FuzzCase {
   readonly withWorkdir: boolean;
 }
 
-
-
 /** Whole-second mtime every lower entry gets, so copy-ups keep it and the differ must compare content. */
 export const LOWER_MTIME = 1600000000;
 

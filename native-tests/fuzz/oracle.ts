@@ -87,7 +87,11 @@ export function runCase(c: FuzzCase, options: CaseOptions): string | undefined {
 /** The refusal message with paths and sizes left out, so refusals of one kind count together. */
 export function refusalReason(stderr: string): string {
   const line = stderr.split('\n').find((l) => l.startsWith('overlaydiff: ')) ?? stderr.trim();
-  return line.replace(/^overlaydiff: /, '').replace(/ \[E_UNSUPPORTED_OVERLAY\]$/, '').replace(/\/tmp\/overlaydiff-native-[^\s:,]*/g, 'PATH').replace(/\d+/g, 'N');
+  return line
+    .replace(/^overlaydiff: /, '')
+    .replace(/ \[E_UNSUPPORTED_OVERLAY\]$/, '')
+    .replace(/\/tmp\/overlaydiff-native-[^\s:,]*/g, 'PATH')
+    .replace(/\d+/g, 'N');
 }
 
 /** Runs `c` in its own scenario dir (always removed) and says how it ended. */
@@ -106,9 +110,7 @@ export function classifyCase(c: FuzzCase, options: CaseOptions): Outcome {
     const diff = s.diff(c.withWorkdir ? ['--workdir', s.work] : [], 'layer.tar', c.squash === undefined ? 0 : 1);
     if (diff.code !== 0) {
       const report = `${describeCase(c)}\n--- overlaydiff exited ${diff.code} ---\n${diff.stderr}`;
-      return diff.stderr.includes('[E_UNSUPPORTED_OVERLAY]')
-        ? { kind: 'refused', reason: refusalReason(diff.stderr), report }
-        : { kind: 'wrong', report };
+      return diff.stderr.includes('[E_UNSUPPORTED_OVERLAY]') ? { kind: 'refused', reason: refusalReason(diff.stderr), report } : { kind: 'wrong', report };
     }
     // Lowers that were uppers of feature mounts are merged as the kernel does only with those options.
     const lowerOptions = features.length === 0 ? [] : LOWER_OPTIONS;

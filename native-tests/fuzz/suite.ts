@@ -23,8 +23,14 @@ export function readRegressions(): Regression[] {
   if (!Array.isArray(list)) throw new Error(`${REGRESSIONS_FILE}: expected { "regressions": [...] }`);
   return list.map((r: unknown, i) => {
     const ok =
-      typeof r === 'object' && r !== null && 'seed' in r && Number.isInteger(r.seed) && 'mode' in r &&
-      (r.mode === 'trusted' || r.mode === 'user' || r.mode === 'user-root') && 'note' in r && typeof r.note === 'string';
+      typeof r === 'object' &&
+      r !== null &&
+      'seed' in r &&
+      Number.isInteger(r.seed) &&
+      'mode' in r &&
+      (r.mode === 'trusted' || r.mode === 'user' || r.mode === 'user-root') &&
+      'note' in r &&
+      typeof r.note === 'string';
     if (!ok) throw new Error(`${REGRESSIONS_FILE}: regressions[${i}] needs an integer seed, a mode and a note`);
     return r as Regression;
   });
@@ -66,7 +72,10 @@ function runSeeds(mode: Mode, seeds: readonly number[], all: boolean): void {
     if (report !== undefined) failures.push(report);
   }
   if (failures.length > 0) console.error(failures.map((f) => `=== FUZZ FAILURE ===\n${f}`).join('\n\n'));
-  expect(failures.map((f) => f.split('\n', 1)[0]), failures.join('\n\n')).toEqual([]);
+  expect(
+    failures.map((f) => f.split('\n', 1)[0]),
+    failures.join('\n\n'),
+  ).toEqual([]);
 }
 
 /** The suite for `mode`: one test for its recorded regressions, then one test per batch of seeds. */
@@ -76,9 +85,17 @@ export function defineFuzzSuite(mode: Mode): void {
     if (runnable) preferRealPython();
     const regressions = readRegressions().filter((r) => r.mode === mode);
     // Same budget per seed as the batches: every regression is re-checked in full, and the list grows.
-    it.runIf(runnable && regressions.length > 0)(`recorded regressions (${regressions.length})`, () => {
-      runSeeds(mode, regressions.map((r) => r.seed), true);
-    }, 20_000 * Math.max(1, regressions.length));
+    it.runIf(runnable && regressions.length > 0)(
+      `recorded regressions (${regressions.length})`,
+      () => {
+        runSeeds(
+          mode,
+          regressions.map((r) => r.seed),
+          true,
+        );
+      },
+      20_000 * Math.max(1, regressions.length),
+    );
     const seeds = seedRange();
     for (let i = 0; i < seeds.length; i += BATCH) {
       const batch = seeds.slice(i, i + BATCH);
@@ -106,24 +123,33 @@ export function defineFeatureFuzzSuite(part: number, parts: number): void {
     afterAll(() => {
       const refused = [...counts.refused].map(([reason, n]) => `    ${n} × ${reason}`).join('\n');
       const total = counts.correct + counts.wrong + [...counts.refused.values()].reduce((a, b) => a + b, 0);
-      console.log(`feature fuzz part ${part + 1}/${parts}: ${total} cases, ${counts.correct} correct, ${total - counts.correct - counts.wrong} refused, ${counts.wrong} wrong${refused === '' ? '' : `\n  refusals:\n${refused}`}`);
+      console.log(
+        `feature fuzz part ${part + 1}/${parts}: ${total} cases, ${counts.correct} correct, ${total - counts.correct - counts.wrong} refused, ${counts.wrong} wrong${refused === '' ? '' : `\n  refusals:\n${refused}`}`,
+      );
     });
     const seeds = seedRange('FUZZ_FEATURE_SEEDS', 24).filter((_, i) => i % parts === part);
     for (let i = 0; i < seeds.length; i += BATCH) {
       const batch = seeds.slice(i, i + BATCH);
-      it.runIf(runnable)(`seeds ${batch.join(',').slice(0, 60)}`, () => {
-        const failures: string[] = [];
-        for (const seed of batch) {
-          const outcome = classifyCase(generateFeatureCase(seed), { checkLayer: true });
-          if (outcome.kind === 'correct') counts.correct++;
-          else if (outcome.kind === 'wrong') counts.wrong++;
-          else counts.refused.set(outcome.reason, (counts.refused.get(outcome.reason) ?? 0) + 1);
-          const expected = outcome.kind === 'refused' && EXPECTED_REFUSALS.some((r) => r.test(outcome.reason));
-          if (outcome.kind !== 'correct' && !expected) failures.push(`seed ${seed}: ${outcome.kind}\n${outcome.report}`);
-        }
-        if (failures.length > 0) console.error(failures.map((f) => `=== FEATURE FUZZ FAILURE ===\n${f}`).join('\n\n'));
-        expect(failures.map((f) => f.split('\n', 1)[0]), failures.join('\n\n')).toEqual([]);
-      }, 30_000 * batch.length);
+      it.runIf(runnable)(
+        `seeds ${batch.join(',').slice(0, 60)}`,
+        () => {
+          const failures: string[] = [];
+          for (const seed of batch) {
+            const outcome = classifyCase(generateFeatureCase(seed), { checkLayer: true });
+            if (outcome.kind === 'correct') counts.correct++;
+            else if (outcome.kind === 'wrong') counts.wrong++;
+            else counts.refused.set(outcome.reason, (counts.refused.get(outcome.reason) ?? 0) + 1);
+            const expected = outcome.kind === 'refused' && EXPECTED_REFUSALS.some((r) => r.test(outcome.reason));
+            if (outcome.kind !== 'correct' && !expected) failures.push(`seed ${seed}: ${outcome.kind}\n${outcome.report}`);
+          }
+          if (failures.length > 0) console.error(failures.map((f) => `=== FEATURE FUZZ FAILURE ===\n${f}`).join('\n\n'));
+          expect(
+            failures.map((f) => f.split('\n', 1)[0]),
+            failures.join('\n\n'),
+          ).toEqual([]);
+        },
+        30_000 * batch.length,
+      );
     }
   });
 }

@@ -108,16 +108,28 @@ export async function startContainerd2(options: Containerd2Options = {}): Promis
 
   let differ: ChildProcess | undefined;
   // A stale socket of a killed differ stays until the next one replaces it: wait for the log line.
-  const listening = (): boolean => existsSync(differLogPath) && readFileSync(differLogPath, 'utf8').split('\n').filter((l) => l.includes('"msg":"serving"')).length > servingLines;
+  const listening = (): boolean =>
+    existsSync(differLogPath) &&
+    readFileSync(differLogPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"msg":"serving"')).length > servingLines;
   let servingLines = 0;
   const startDiffer = async (extraArgs: readonly string[] = []): Promise<void> => {
     const log = openSync(differLogPath, 'a');
-    const child = spawn(process.execPath, [CLI, 'serve', '--address', differAddress, '--containerd-address', address, '--shutdown-timeout', '2s', ...(options.serveArgs ?? []), ...extraArgs], {
-      stdio: ['ignore', log, log],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--address', differAddress, '--containerd-address', address, '--shutdown-timeout', '2s', ...(options.serveArgs ?? []), ...extraArgs],
+      {
+        stdio: ['ignore', log, log],
+      },
+    );
     closeSync(log);
     differ = child;
-    servingLines = existsSync(differLogPath) ? readFileSync(differLogPath, 'utf8').split('\n').filter((l) => l.includes('"msg":"serving"')).length : 0;
+    servingLines = existsSync(differLogPath)
+      ? readFileSync(differLogPath, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"msg":"serving"')).length
+      : 0;
     for (let waited = 0; !listening(); waited += 20) {
       if (exited(child)) throw new Error(`overlaydiff serve exited (${child.exitCode ?? child.signalCode}):\n${logTail()}`);
       if (waited > READY_TIMEOUT_MS) throw new Error(`overlaydiff serve did not listen on ${differAddress}:\n${logTail()}`);
@@ -167,7 +179,8 @@ export async function startContainerd2(options: Containerd2Options = {}): Promis
       if (exited(containerd)) throw new Error(`containerd exited (${containerd.exitCode ?? containerd.signalCode}) before answering:\n${logTail()}`);
       const r = ctrRaw('default', ['plugins', 'ls']);
       if (r.status === 0) {
-        if (!/io\.containerd\.differ\.v1\s+overlaydiff\s+\S+\s+ok/.test(r.stdout)) throw new Error(`containerd did not load the overlaydiff plugin:\n${r.stdout}\n${logTail()}`);
+        if (!/io\.containerd\.differ\.v1\s+overlaydiff\s+\S+\s+ok/.test(r.stdout))
+          throw new Error(`containerd did not load the overlaydiff plugin:\n${r.stdout}\n${logTail()}`);
         break;
       }
       if (waited > READY_TIMEOUT_MS) throw new Error(`containerd did not answer on ${address} within ${READY_TIMEOUT_MS} ms:\n${logTail()}`);

@@ -16,6 +16,9 @@ export function featureRoundTrip(s: Scenario): ListedMember[] {
   const members = listTar(diff.layer);
   expectWellFormedWhiteouts(members);
   const names = members.map((m) => m.name);
-  expect(names.filter((n, i) => names.indexOf(n) !== i), 'duplicate members').toEqual([]);
+  expect(
+    names.filter((n, i) => names.indexOf(n) !== i),
+    'duplicate members',
+  ).toEqual([]);
   return members;
 }

@@ -14,7 +14,11 @@ export function layoutImages(layout: string): LayoutImage[] {
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
   return index.manifests.map((m) => {
     const manifest = JSON.parse(blob(m.digest)) as { config: { digest: string } };
-    return { tag: m.annotations?.['org.opencontainers.image.ref.name'] ?? '', manifest: m.digest, config: JSON.parse(blob(manifest.config.digest)) as LayoutImage['config'] };
+    return {
+      tag: m.annotations?.['org.opencontainers.image.ref.name'] ?? '',
+      manifest: m.digest,
+      config: JSON.parse(blob(manifest.config.digest)) as LayoutImage['config'],
+    };
   });
 }
 
@@ -36,4 +40,3 @@ export function prepareSnapshot(s: Scenario): void {
     mkfifo run.fifo; : > empty; printf x > "$(printf 'bin\\377name')"
     mkdir -p ${long}; echo long > ${long}/file`);
 }
-

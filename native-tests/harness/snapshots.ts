@@ -55,30 +55,39 @@ export function buildChain(c: Containerd2, ns: string): void {
   // Level 1: a snapshot without parent (a bind mount), filled directly.
   c.ctr(ns, ['snapshots', 'prepare', 'l1', '']);
   withSnapshotMounted(c, ns, 'l1', (dir) =>
-    shellIn(dir, `
+    shellIn(
+      dir,
+      `
       mkdir -p etc/app opq/sub deldir/x usr/bin home/user
       echo base > etc/app/conf; echo keep > etc/hostname; echo gone > delfile
       echo o > opq/sub/f; echo t > usr/bin/tool; ln usr/bin/tool usr/bin/tool-link
       setfattr -n user.note -v base etc/app/conf; ln -s hostname etc/link
-      echo mine > home/user/file; chown -R 1000:1000 home/user; chmod 0640 etc/hostname`),
+      echo mine > home/user/file; chown -R 1000:1000 home/user; chmod 0640 etc/hostname`,
+    ),
   );
   c.ctr(ns, ['snapshots', 'commit', 'c1', 'l1']);
   // Level 2: changes through the kernel's merged view (whiteouts, an opaque dir, copy-ups, a new hardlink).
   c.ctr(ns, ['snapshots', 'prepare', 'l2', 'c1']);
   withSnapshotMounted(c, ns, 'l2', (dir) =>
-    shellIn(dir, `
+    shellIn(
+      dir,
+      `
       echo changed > etc/app/conf; rm delfile; rm -r deldir
       rm -r opq; mkdir opq; echo new > opq/g
       ln etc/hostname etc/hostname-link; setfattr -n user.x -v 1 etc/hostname
-      chmod 4755 usr/bin/tool; mkdir newdir; echo n > newdir/f`),
+      chmod 4755 usr/bin/tool; mkdir newdir; echo n > newdir/f`,
+    ),
   );
   c.ctr(ns, ['snapshots', 'commit', 'c2', 'l2']);
   // Level 3 stays active: deletes of level-1 and level-2 entries, a dir where a dir was deleted, an xattr removed.
   c.ctr(ns, ['snapshots', 'prepare', 'l3', 'c2']);
   withSnapshotMounted(c, ns, 'l3', (dir) =>
-    shellIn(dir, `
+    shellIn(
+      dir,
+      `
       rm etc/hostname; echo again > delfile; rm opq/g; mkdir -p deldir; echo d > deldir/y
       setfattr -x user.note etc/app/conf; rm usr/bin/tool-link; ln -s /nowhere dangling; mkfifo fifo
-      head -c 3000000 /dev/urandom > big; ln big big-link`),
+      head -c 3000000 /dev/urandom > big; ln big big-link`,
+    ),
   );
 }

@@ -32,7 +32,8 @@ beforeAll(() => {
 }, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const cli = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(join(project, 'node_modules/.bin/overlaydiff'), args, { cwd: project, env, encoding: 'utf8' });
+const cli = (args: string[]): ReturnType<typeof spawnSync> =>
+  spawnSync(join(project, 'node_modules/.bin/overlaydiff'), args, { cwd: project, env, encoding: 'utf8' });
 const sh = (script: string): string => execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, encoding: 'utf8' });
 
 describe('an install without a C toolchain', () => {
@@ -51,7 +52,10 @@ describe('an install without a C toolchain', () => {
       rm merged/gone; rm -r merged/dir; mkdir merged/dir; echo new > merged/dir/new; setfattr -n user.k -v v merged/keep
       umount merged`);
     const args = ['diff', '--upper', join(root, 'upper'), '--lower', join(root, 'lower'), '--json'];
-    const expected = JSON.parse(execFileSync(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args, '-o', join(root, 'a.tar')], { encoding: 'utf8' })) as { diffID: string; stats: object };
+    const expected = JSON.parse(execFileSync(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args, '-o', join(root, 'a.tar')], { encoding: 'utf8' })) as {
+      diffID: string;
+      stats: object;
+    };
     expect(expected.stats).toMatchObject({ whiteouts: 1, opaqueDirs: 1 });
     const installed = cli([...args, '-o', join(root, 'b.tar')]);
     expect(installed.stderr).toBe('');
@@ -72,6 +76,8 @@ describe('an install without a C toolchain', () => {
     expect(cli(['apply', join(root, 't.tar.gz'), join(root, 'gz')])).toMatchObject({ status: 0, stderr: '' });
     const zstd = cli(['apply', join(root, 't.tar.zst'), join(root, 'zst')]);
     expect(zstd.status).toBe(1);
-    expect(zstd.stderr).toMatch(/^overlaydiff: zstd is not available: the optional dependency zstd-napi did not load .* has no built-in zstd \(Node >= 22\.15 has\)\. /);
+    expect(zstd.stderr).toMatch(
+      /^overlaydiff: zstd is not available: the optional dependency zstd-napi did not load .* has no built-in zstd \(Node >= 22\.15 has\)\. /,
+    );
   });
 });

@@ -20,18 +20,26 @@ function node(file: string, code: string): { status: number | null; stdout: stri
   return spawnSync(process.execPath, [join(project, file)], { cwd: project, encoding: 'utf8' });
 }
 
-const { version } = JSON.parse(spawnSync(process.execPath, ['-p', `JSON.stringify(require(${JSON.stringify(join(REPO, 'package.json'))}))`], { encoding: 'utf8' }).stdout) as { version: string };
+const { version } = JSON.parse(
+  spawnSync(process.execPath, ['-p', `JSON.stringify(require(${JSON.stringify(join(REPO, 'package.json'))}))`], { encoding: 'utf8' }).stdout,
+) as { version: string };
 
 describe('overlaydiff as a dependency', () => {
   it('loads with require() from CommonJS', () => {
-    const r = node('a.cjs', `const o = require('overlaydiff'); console.log(typeof o.diff, typeof o.apply, o.MEDIA_TYPE_TAR_GZIP, require('overlaydiff/package.json').version);\n`);
+    const r = node(
+      'a.cjs',
+      `const o = require('overlaydiff'); console.log(typeof o.diff, typeof o.apply, o.MEDIA_TYPE_TAR_GZIP, require('overlaydiff/package.json').version);\n`,
+    );
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.stdout).toBe(`function function application/vnd.oci.image.layer.v1.tar+gzip ${version}\n`);
     expect(r.status).toBe(0);
   });
 
   it('loads with import from ESM', () => {
-    const r = node('b.mjs', `import { diff, OverlaydiffError } from 'overlaydiff';\nimport pkg from 'overlaydiff/package.json' with { type: 'json' };\nconsole.log(typeof diff, typeof OverlaydiffError, pkg.version);\n`);
+    const r = node(
+      'b.mjs',
+      `import { diff, OverlaydiffError } from 'overlaydiff';\nimport pkg from 'overlaydiff/package.json' with { type: 'json' };\nconsole.log(typeof diff, typeof OverlaydiffError, pkg.version);\n`,
+    );
     expect(r.stdout).toBe(`function function ${version}\n`);
     expect(r.status).toBe(0);
   });

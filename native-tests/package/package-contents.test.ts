@@ -13,7 +13,9 @@ interface PackedFile {
 let files: string[];
 let root: string;
 beforeAll(() => {
-  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' })) as [{ files: PackedFile[] }];
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' })) as [
+    { files: PackedFile[] },
+  ];
   files = pack.files.map((f) => f.path);
   root = mkdtempSync(join(tmpdir(), 'overlaydiff-package-'));
 });
@@ -21,7 +23,23 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the package', () => {
   it('ships the license, the changelog, the readme and the built entry points', () => {
-    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/man/overlaydiff.1', 'dist/man/overlaydiff-diff.1', 'schemas/diff.schema.json', 'schemas/error.schema.json', 'prebuilds/linux-x64/node.napi.glibc.node', 'prebuilds/linux-arm64/node.napi.glibc.node', 'prebuilds/linux-x64/node.napi.musl.node']) expect(files).toContain(f);
+    for (const f of [
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/main.js',
+      'dist/man/overlaydiff.1',
+      'dist/man/overlaydiff-diff.1',
+      'schemas/diff.schema.json',
+      'schemas/error.schema.json',
+      'prebuilds/linux-x64/node.napi.glibc.node',
+      'prebuilds/linux-arm64/node.napi.glibc.node',
+      'prebuilds/linux-x64/node.napi.musl.node',
+    ])
+      expect(files).toContain(f);
     expect(readFileSync(join(REPO, 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0, January 2004');
   });
 
@@ -30,7 +48,9 @@ describe('the package', () => {
   });
 
   it('contains no fault-injection switch', () => {
-    const suspicious = files.filter((f) => f.endsWith('.js')).filter((f) => /OVERLAYDIFF_TEST|process\.kill\(process\.pid/.test(readFileSync(join(REPO, f), 'utf8')));
+    const suspicious = files
+      .filter((f) => f.endsWith('.js'))
+      .filter((f) => /OVERLAYDIFF_TEST|process\.kill\(process\.pid/.test(readFileSync(join(REPO, f), 'utf8')));
     expect(suspicious).toEqual([]);
   });
 

@@ -33,7 +33,9 @@ function probe(cc: string, runner: string[], addon: string): ReturnType<typeof s
 
 describe('prebuilt addons', () => {
   it('exist for linux-x64 (glibc, musl) and linux-arm64 (glibc), and nothing else', () => {
-    const files = readdirSync(PREBUILDS, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.node')).sort();
+    const files = readdirSync(PREBUILDS, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.node'))
+      .sort();
     expect(files).toEqual(['linux-arm64/node.napi.glibc.node', 'linux-x64/node.napi.glibc.node', 'linux-x64/node.napi.musl.node']);
   });
 
@@ -45,7 +47,7 @@ describe('prebuilt addons', () => {
     expect(addon.list(Buffer.from(scratch)).toString()).toContain('user.prebuilt');
   });
 
-  it('each carries libdeflate (gzip\'s engine); the x64 glibc one deflates a block this Node inflates', async () => {
+  it("each carries libdeflate (gzip's engine); the x64 glibc one deflates a block this Node inflates", async () => {
     for (const file of ['linux-x64/node.napi.glibc.node', 'linux-arm64/node.napi.glibc.node', 'linux-x64/node.napi.musl.node']) {
       expect(readFileSync(join(PREBUILDS, file)).includes('overlaydiff:deflateBlock')).toBe(true);
     }

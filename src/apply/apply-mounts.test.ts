@@ -22,7 +22,12 @@ describe('applyMounts', () => {
     const gz = await diff({ upper, compression: 'gzip', output: layer });
     const target = join(root, 'snapshot');
     mkdirSync(target);
-    const result = await applyMounts({ layer, mounts: [{ type: 'bind', source: target, options: ['rw', 'rbind'] }], syncFs: true, moduleDefaults: KCONFIG_DEFAULTS });
+    const result = await applyMounts({
+      layer,
+      mounts: [{ type: 'bind', source: target, options: ['rw', 'rbind'] }],
+      syncFs: true,
+      moduleDefaults: KCONFIG_DEFAULTS,
+    });
     expect(readFileSync(join(target, 'd/f'), 'utf8')).toBe('content');
     expect(result.diffID).toBe(gz.diffID);
     expect(result.digest).toBe(gz.descriptor.digest);
@@ -32,6 +37,8 @@ describe('applyMounts', () => {
   it('writes nothing to a read-only mount', async () => {
     const target = join(root, 'snapshot');
     mkdirSync(target);
-    await expect(applyMounts({ layer: join(root, 'missing.tar'), mounts: [{ type: 'bind', source: target, options: ['ro', 'rbind'] }] })).rejects.toThrow(/read-only/);
+    await expect(applyMounts({ layer: join(root, 'missing.tar'), mounts: [{ type: 'bind', source: target, options: ['ro', 'rbind'] }] })).rejects.toThrow(
+      /read-only/,
+    );
   });
 });

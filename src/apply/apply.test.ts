@@ -42,7 +42,7 @@ async function applyError(members: readonly Member[], options: Omit<ApplyOptions
   throw new Error('expected apply to fail');
 }
 
-const tree = (): string[] => (readdirSync(dir, { recursive: true, encoding: 'utf8' })).sort();
+const tree = (): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
 
 describe('apply (plain)', () => {
   it('deletes whited-out names, empties opaque dirs of lower content only, and creates entries with metadata', async () => {
@@ -59,7 +59,14 @@ describe('apply (plain)', () => {
       { path: '.wh.gonedir', mode: 0, mtime: 0n },
       { path: 'link', type: 'symlink', linkTarget: b('opq/new') },
       { path: 'hard', type: 'hardlink', linkTarget: b('opq/new') },
-      { path: 'x', data: 'x', xattrs: [{ name: b('user.note'), value: Buffer.from([0, 1, 0xff]) }, { name: b('user.overlay.opaque'), value: b('y') }] },
+      {
+        path: 'x',
+        data: 'x',
+        xattrs: [
+          { name: b('user.note'), value: Buffer.from([0, 1, 0xff]) },
+          { name: b('user.overlay.opaque'), value: b('y') },
+        ],
+      },
     ]);
     expect(tree()).toEqual(['hard', 'link', 'opq', 'opq/new', 'x']);
     expect(readFileSync(join(dir, 'opq/new'), 'utf8')).toBe('new');
@@ -108,7 +115,10 @@ describe('apply (plain)', () => {
     expect((await apply({ layer: once(gz), dir, digest: good })).digest).toBe(good);
     const other = mkdtempSync(join(tmpdir(), 'overlaydiff-apply-digest-'));
     try {
-      await expect(apply({ layer: once(gz), dir: other, digest: `sha256:${'1'.repeat(64)}` })).rejects.toMatchObject({ code: 'E_BAD_ARCHIVE', message: expect.stringMatching(/blob digest/) });
+      await expect(apply({ layer: once(gz), dir: other, digest: `sha256:${'1'.repeat(64)}` })).rejects.toMatchObject({
+        code: 'E_BAD_ARCHIVE',
+        message: expect.stringMatching(/blob digest/),
+      });
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
@@ -207,14 +217,17 @@ describe('apply --format overlay', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('.overlaydiff'))).toEqual([]);
   });
 
-  it.each(['plain', 'overlay'] as const)('refuses a namespace other than trusted or user from a JS caller (%s format), before writing anything', async (format) => {
-    // The type says trusted | user; a JS caller can pass any string.
-    const options = { format, xattrNamespace: 'security' } as unknown as ApplyOptions;
-    const err = await applyError([{ path: 'd', type: 'dir' }, { path: 'd/.wh..wh..opq' }], options);
-    expect(err.code).toBe('E_USAGE');
-    expect(err.message).toMatch(/invalid xattr namespace "security": use trusted or user/);
-    expect(readdirSync(dir)).toEqual([]);
-  });
+  it.each(['plain', 'overlay'] as const)(
+    'refuses a namespace other than trusted or user from a JS caller (%s format), before writing anything',
+    async (format) => {
+      // The type says trusted | user; a JS caller can pass any string.
+      const options = { format, xattrNamespace: 'security' } as unknown as ApplyOptions;
+      const err = await applyError([{ path: 'd', type: 'dir' }, { path: 'd/.wh..wh..opq' }], options);
+      expect(err.code).toBe('E_USAGE');
+      expect(err.message).toMatch(/invalid xattr namespace "security": use trusted or user/);
+      expect(readdirSync(dir)).toEqual([]);
+    },
+  );
 });
 
 describe('apply: small wrongs fixed at the root', () => {

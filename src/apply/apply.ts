@@ -69,7 +69,10 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
 
 async function applyLayer(options: ApplyOptions): Promise<ApplyResult> {
   const { layer, dir } = options;
-  for (const [what, value] of [['diffID', options.diffID], ['digest', options.digest]] as const) {
+  for (const [what, value] of [
+    ['diffID', options.diffID],
+    ['digest', options.digest],
+  ] as const) {
     if (value !== undefined && !isSha256Digest(value)) {
       throw new OverlaydiffError('E_USAGE', `${what} must be sha256:<64 hex digits>, not ${JSON.stringify(value)}`);
     }
@@ -104,7 +107,10 @@ async function applyLayer(options: ApplyOptions): Promise<ApplyResult> {
   }
   const diffID = `sha256:${hashes.tar.digest('hex')}`;
   const digest = `sha256:${hashes.blob.digest('hex')}`;
-  for (const [what, actual, expected] of [['diffID', diffID, options.diffID], ['blob digest', digest, options.digest]] as const) {
+  for (const [what, actual, expected] of [
+    ['diffID', diffID, options.diffID],
+    ['blob digest', digest, options.digest],
+  ] as const) {
     if (expected === undefined || expected === actual) continue;
     throw new OverlaydiffError(
       'E_BAD_ARCHIVE',

@@ -76,7 +76,9 @@ export class EntryMetadata {
       const st = this.#call('lstat', rel, () => rootedAt.lstatAt(fd, EMPTY));
       const kind = entry.type === 'fifo' || entry.type === 'char' || entry.type === 'block' ? S_IF[entry.type] : -1;
       if (st === undefined || (st.mode & S_IFMT) !== kind) {
-        throw new OverlaydiffError('E_IO', `${displayPath(this.#describe(rel))}: replaced while being applied; is another process writing the target?`, { path: entry.path });
+        throw new OverlaydiffError('E_IO', `${displayPath(this.#describe(rel))}: replaced while being applied; is another process writing the target?`, {
+          path: entry.path,
+        });
       }
       this.inode(entry, fd, rel);
     } finally {

@@ -34,13 +34,17 @@ with tarfile.open(path, 'w:gz' if gz else 'w', format=tarfile.PAX_FORMAT) as tf:
 
 // Member contents of a tar, read by Python: name → data (links resolved by the reader).
 function contents(path: string): Record<string, string> {
-  const script = 'import json,sys,tarfile\nwith tarfile.open(sys.argv[1]) as tf:\n  print(json.dumps({m.name: tf.extractfile(m).read().decode() for m in tf if m.isfile() or m.islnk()}))';
+  const script =
+    'import json,sys,tarfile\nwith tarfile.open(sys.argv[1]) as tf:\n  print(json.dumps({m.name: tf.extractfile(m).read().decode() for m in tf if m.isfile() or m.islnk()}))';
   return JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' })) as Record<string, string>;
 }
 
 describe('flatten', () => {
   it('keeps a hardlink’s content when a later layer deletes its target (go-containerregistry #977)', async () => {
-    const l1 = layer('l1.tar', [['a', 'file', 'original'], ['b', 'link', 'a']]);
+    const l1 = layer('l1.tar', [
+      ['a', 'file', 'original'],
+      ['b', 'link', 'a'],
+    ]);
     const l2 = layer('l2.tar.gz', [['.wh.a', 'whiteout']], true);
     const out = join(root, 'flat.tar');
     const result = await flatten({ layers: [l1, l2], output: out, tempDir: root });
@@ -50,8 +54,15 @@ describe('flatten', () => {
   });
 
   it('keeps old content for a link whose target is overwritten, links later names to the first (#2002)', async () => {
-    const l1 = layer('l1.tar', [['d', 'dir'], ['d/a', 'file', 'v1'], ['z', 'link', 'd/a']]);
-    const l2 = layer('l2.tar', [['d/a', 'file', 'v2'], ['y', 'link', 'z']]);
+    const l1 = layer('l1.tar', [
+      ['d', 'dir'],
+      ['d/a', 'file', 'v1'],
+      ['z', 'link', 'd/a'],
+    ]);
+    const l2 = layer('l2.tar', [
+      ['d/a', 'file', 'v2'],
+      ['y', 'link', 'z'],
+    ]);
     const out = join(root, 'flat.tar');
     await flatten({ layers: [l1, l2], output: out, tempDir: root });
     expect(listTar(out).map((m) => [m.name, m.type, m.linkname])).toEqual([
@@ -64,8 +75,18 @@ describe('flatten', () => {
   });
 
   it('honours opaque markers and whiteouts of whole subtrees (#2372)', async () => {
-    const l1 = layer('l1.tar', [['d', 'dir'], ['d/old', 'file', 'o'], ['t', 'dir'], ['t/x', 'file', 'x']]);
-    const l2 = layer('l2.tar', [['d', 'dir'], ['d/new', 'file', 'n'], ['d/.wh..wh..opq', 'whiteout'], ['.wh.t', 'whiteout']]);
+    const l1 = layer('l1.tar', [
+      ['d', 'dir'],
+      ['d/old', 'file', 'o'],
+      ['t', 'dir'],
+      ['t/x', 'file', 'x'],
+    ]);
+    const l2 = layer('l2.tar', [
+      ['d', 'dir'],
+      ['d/new', 'file', 'n'],
+      ['d/.wh..wh..opq', 'whiteout'],
+      ['.wh.t', 'whiteout'],
+    ]);
     const out = join(root, 'flat.tar');
     await flatten({ layers: [l1, l2], output: out, tempDir: root });
     expect(listTar(out).map((m) => m.name)).toEqual(['d/', 'd/new']);

@@ -60,7 +60,9 @@ async function flattenLayers(options: FlattenOptions): Promise<FlattenResult> {
     for (const layer of options.layers) {
       const members: LayerMember<DataSource>[] = [];
       const hashes = newLayerHashes();
-      for await (const { entry, body } of readTar(layerTar(progress.countBytes(typeof layer === 'string' ? openLayer(layer) : layer), hashes, options.signal))) {
+      for await (const { entry, body } of readTar(
+        layerTar(progress.countBytes(typeof layer === 'string' ? openLayer(layer) : layer), hashes, options.signal),
+      )) {
         throwIfAborted(options.signal);
         progress.item();
         if (entry.type !== 'file' || entry.size === 0n) {

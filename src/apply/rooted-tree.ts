@@ -102,7 +102,9 @@ export class RootedTree {
         if (next === 'symlink') {
           if (!followSymlinks) return finish(undefined);
           if (++links > MAX_SYMLINKS) {
-            throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: more than ${MAX_SYMLINKS} symlinks while resolving it inside the target`, { path: member });
+            throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: more than ${MAX_SYMLINKS} symlinks while resolving it inside the target`, {
+              path: member,
+            });
           }
           const target = this.#readLink(cwd(), part, steps);
           if (target[0] === SLASH) while (steps.length > 0) pop();
@@ -112,7 +114,11 @@ export class RootedTree {
         bytes += part.length + 1;
         steps.push({ name: Buffer.from(part), fd: next });
         if (bytes > MAX_RESOLVED_BYTES) {
-          throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: resolves to a location longer than ${MAX_RESOLVED_BYTES} bytes inside the target`, { path: member });
+          throw new OverlaydiffError(
+            'E_UNSAFE_PATH',
+            `${displayPath(member)}: resolves to a location longer than ${MAX_RESOLVED_BYTES} bytes inside the target`,
+            { path: member },
+          );
         }
       }
     } catch (err) {
@@ -149,7 +155,9 @@ export class RootedTree {
       if (st !== undefined && isSymlinkStat(st)) return 'symlink';
       if (st !== undefined && !isDirStat(st)) {
         if (!strict) return 'other';
-        throw new OverlaydiffError('E_NOT_DIRECTORY', `${displayPath(member)}: ${displayPath(this.describe(rel))} in the target is not a directory`, { path: member });
+        throw new OverlaydiffError('E_NOT_DIRECTORY', `${displayPath(member)}: ${displayPath(this.describe(rel))} in the target is not a directory`, {
+          path: member,
+        });
       }
       if (st === undefined) {
         if (!create) return 'missing';
@@ -160,7 +168,10 @@ export class RootedTree {
         }
       }
       // Changed under us (a concurrent writer): look again, a bounded number of times.
-      if (attempt >= 8) throw new OverlaydiffError('E_IO', `${displayPath(this.describe(rel))}: keeps changing while being resolved; is another process writing the target?`, { path: member });
+      if (attempt >= 8)
+        throw new OverlaydiffError('E_IO', `${displayPath(this.describe(rel))}: keeps changing while being resolved; is another process writing the target?`, {
+          path: member,
+        });
     }
   }
 

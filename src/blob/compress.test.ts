@@ -23,7 +23,12 @@ function sample(size: number): Buffer {
   return out;
 }
 
-async function compress(data: Buffer, compression: 'gzip' | 'zstd', level?: number, chunk = 65536): Promise<{ blob: Buffer; diffID: string; digest: string; size: number }> {
+async function compress(
+  data: Buffer,
+  compression: 'gzip' | 'zstd',
+  level?: number,
+  chunk = 65536,
+): Promise<{ blob: Buffer; diffID: string; digest: string; size: number }> {
   const compressor = createCompressor(compression, level);
   if (compressor === undefined) throw new Error('expected a compressor');
   const chunks: Buffer[] = [];

@@ -53,9 +53,11 @@ describe('DigestTap', () => {
       throw new Error('tar failed');
     }
     const tap = new DigestTap();
-    await expect(pipeline(failing(), tap, async (source: AsyncIterable<Buffer>) => {
-      for await (const _ of source);
-    })).rejects.toThrow('tar failed');
+    await expect(
+      pipeline(failing(), tap, async (source: AsyncIterable<Buffer>) => {
+        for await (const _ of source);
+      }),
+    ).rejects.toThrow('tar failed');
     expect(tap.destroyed).toBe(true);
     expect(() => tap.digest).toThrow('before the stream ended');
   });

@@ -65,9 +65,11 @@ for (;;) {
 `;
 
 // Atomics.waitAsync (Node >= 16; not in the ES2022 lib the project compiles against).
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: BigInt64Array, index: number, value: bigint): { async: boolean; value: unknown };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(array: BigInt64Array, index: number, value: bigint): { async: boolean; value: unknown };
+  }
+).waitAsync;
 
 /** The process's hashing thread: referenced only while some tap is using it. */
 class HashThread {

@@ -78,7 +78,9 @@ export async function* layerTar(blob: AsyncIterable<Buffer>, hashes: LayerHashes
     } catch (err) {
       if (err instanceof OverlaydiffError) throw err;
       const reason = err instanceof Error ? err.message : String(err);
-      throw new OverlaydiffError('E_BAD_ARCHIVE', `the ${hashes.compression === 'none' ? 'layer' : `${hashes.compression} stream`} is corrupt: ${reason}`, { cause: err });
+      throw new OverlaydiffError('E_BAD_ARCHIVE', `the ${hashes.compression === 'none' ? 'layer' : `${hashes.compression} stream`} is corrupt: ${reason}`, {
+        cause: err,
+      });
     }
   } finally {
     // After an abort a read may still be pending, and return() would wait for it: do not wait.

@@ -168,9 +168,11 @@ describe.each(ENGINES)('createParallelGzip with %s', (engine) => {
       yield compressible(4 * SMALL_BLOCK);
       throw new Error('tar failed');
     }
-    await expect(pipeline(failing(), gzip, async (source: AsyncIterable<Buffer>) => {
-      for await (const _ of source);
-    })).rejects.toThrow('tar failed');
+    await expect(
+      pipeline(failing(), gzip, async (source: AsyncIterable<Buffer>) => {
+        for await (const _ of source);
+      }),
+    ).rejects.toThrow('tar failed');
     expect(gzip.destroyed).toBe(true);
   });
 

@@ -28,7 +28,11 @@ describe('selectZstdBackend', () => {
   });
 
   it("prefers node:zlib's zstd where Node has it, even with zstd-napi installed", () => {
-    const zlib = { createZstdCompress: () => Readable.from([]), createZstdDecompress: () => new PassThrough(), constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 } };
+    const zlib = {
+      createZstdCompress: () => Readable.from([]),
+      createZstdDecompress: () => new PassThrough(),
+      constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 },
+    };
     expect(selectZstdBackend({ loadNapi: () => createRequire(import.meta.url)('zstd-napi'), zlib }).name).toBe('node:zlib');
   });
 

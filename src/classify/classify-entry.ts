@@ -51,9 +51,16 @@ export function classifyEntry(entry: FsEntry, lower: FsEntry | undefined, ctx: C
     if (lower.stat.type !== 'dir') return [{ kind: 'add', path, entry }];
     // A dir is extracted in place: a removed xattr would survive, so delete the lower dir first.
     if (ctx.recreated === true || (ctx.hidesLowers && dropsXattrs(entry, lower))) {
-      return [{ kind: 'delete', path }, { kind: 'add', path, entry }];
+      return [
+        { kind: 'delete', path },
+        { kind: 'add', path, entry },
+      ];
     }
-    if (ctx.hidesLowers) return [{ kind: 'modify', path, entry }, { kind: 'opaque', dir: path }];
+    if (ctx.hidesLowers)
+      return [
+        { kind: 'modify', path, entry },
+        { kind: 'opaque', dir: path },
+      ];
     return [{ kind: sameMetadata(entry, lower) ? 'parent' : 'modify', path, entry }];
   }
   // Every name of a hardlink set is emitted: skipping the "unchanged" one would split the set.

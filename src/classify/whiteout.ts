@@ -12,12 +12,7 @@ export const WH_OPAQUE = Buffer.concat([WH_PREFIX, WH_PREFIX, Buffer.from('.opq'
  */
 export function isWhiteout(stat: FsStat, xattrs: readonly Xattr[], dialect: Dialect, parentHasXattrWhiteouts: boolean): boolean {
   if (stat.type === 'char') return stat.rdevMajor === 0 && stat.rdevMinor === 0;
-  return (
-    parentHasXattrWhiteouts &&
-    stat.type === 'file' &&
-    stat.size === 0n &&
-    findXattr(xattrs, dialect.xattr('whiteout')) !== undefined
-  );
+  return parentHasXattrWhiteouts && stat.type === 'file' && stat.size === 0n && findXattr(xattrs, dialect.xattr('whiteout')) !== undefined;
 }
 
 /** True for a name that a layer reserves for whiteouts (`.wh.` prefix). */

@@ -77,17 +77,20 @@ export function formatApplyResult(result: ApplyResult, json: boolean): string {
       ? [`warning:   ${result.privateXattrsDropped} overlay-private xattr(s) in the layer left out (trusted.overlay.*, user.overlay.*, user.fuseoverlayfs.*)`]
       : []),
     ...(result.devicesSkipped > 0 ? [`warning:   ${result.devicesSkipped} device(s) not created (needs root)`] : []),
-    ...(result.ownershipSkipped > 0 ? [`warning:   ${result.ownershipSkipped} owner(s) not applied (needs root, or ids this user namespace does not map)`] : []),
+    ...(result.ownershipSkipped > 0
+      ? [`warning:   ${result.ownershipSkipped} owner(s) not applied (needs root, or ids this user namespace does not map)`]
+      : []),
     '',
   ].join('\n');
 }
-
 
 /** The whole `apply` command after its name: help, parse, run with SIGINT/SIGTERM aborting, print. Returns the exit status. */
 export async function runApplyCommand(args: readonly string[]): Promise<number> {
   if (helpRequested(args, APPLY_USAGE)) return 0;
   const command = parseApplyArgs(args);
-  const result = await withProgressLine('apply', 'entries', command.progress, (onProgress) => withInterrupts((signal) => runApply(command, signal, onProgress)));
+  const result = await withProgressLine('apply', 'entries', command.progress, (onProgress) =>
+    withInterrupts((signal) => runApply(command, signal, onProgress)),
+  );
   process.stdout.write(formatApplyResult(result, command.json));
   return 0;
 }

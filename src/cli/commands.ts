@@ -18,15 +18,46 @@ export interface Command {
 type Run = Command['run'];
 
 export const COMMANDS: readonly Command[] = [
-  { name: 'diff', summary: 'write the OCI layer for an overlay upperdir', usage: DIFF_USAGE, run: async (a) => (await import('./diff-command.js')).runDiffCommand(a) },
-  { name: 'apply', summary: 'apply an OCI layer to a directory, plain or as an overlay lower', usage: APPLY_USAGE, run: async (a) => (await import('./apply-command.js')).runApplyCommand(a) },
-  { name: 'flatten', summary: 'apply layers in order into one canonical layer or a directory', usage: FLATTEN_USAGE, run: async (a) => (await import('./flatten-command.js')).runFlattenCommand(a) },
-  { name: 'verify', summary: "check a layer against the snapshot's merged view", usage: VERIFY_USAGE, run: async (a) => (await import('./verify-command.js')).runVerifyCommand(a) },
-  { name: 'inspect', summary: "list a layer's members and lint it", usage: INSPECT_USAGE, run: async (a) => (await import('./inspect-command.js')).runInspectCommand(a) },
+  {
+    name: 'diff',
+    summary: 'write the OCI layer for an overlay upperdir',
+    usage: DIFF_USAGE,
+    run: async (a) => (await import('./diff-command.js')).runDiffCommand(a),
+  },
+  {
+    name: 'apply',
+    summary: 'apply an OCI layer to a directory, plain or as an overlay lower',
+    usage: APPLY_USAGE,
+    run: async (a) => (await import('./apply-command.js')).runApplyCommand(a),
+  },
+  {
+    name: 'flatten',
+    summary: 'apply layers in order into one canonical layer or a directory',
+    usage: FLATTEN_USAGE,
+    run: async (a) => (await import('./flatten-command.js')).runFlattenCommand(a),
+  },
+  {
+    name: 'verify',
+    summary: "check a layer against the snapshot's merged view",
+    usage: VERIFY_USAGE,
+    run: async (a) => (await import('./verify-command.js')).runVerifyCommand(a),
+  },
+  {
+    name: 'inspect',
+    summary: "list a layer's members and lint it",
+    usage: INSPECT_USAGE,
+    run: async (a) => (await import('./inspect-command.js')).runInspectCommand(a),
+  },
   { name: 'gc', summary: 'delete unreferenced blobs of an OCI image layout', usage: GC_USAGE, run: layoutCommand('runGcCommand') },
   { name: 'rm', summary: 'remove a tag from an OCI image layout', usage: RM_USAGE, run: layoutCommand('runRmCommand') },
   { name: 'fsck', summary: "check an OCI image layout's blobs, references and diffIDs", usage: FSCK_USAGE, run: layoutCommand('runFsckCommand') },
-  { name: 'serve', summary: "serve containerd 2.x's diff API as its differ", usage: SERVE_USAGE, run: async (a) => (await import('./serve-command.js')).runServeCommand(a), jsonReport: false },
+  {
+    name: 'serve',
+    summary: "serve containerd 2.x's diff API as its differ",
+    usage: SERVE_USAGE,
+    run: async (a) => (await import('./serve-command.js')).runServeCommand(a),
+    jsonReport: false,
+  },
 ];
 
 function layoutCommand(name: 'runGcCommand' | 'runRmCommand' | 'runFsckCommand'): Run {

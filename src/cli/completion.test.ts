@@ -47,7 +47,9 @@ describe('overlaydiff completion', () => {
     const fish = spawnSync('fish', ['--no-execute', await script('fish')], { encoding: 'utf8' });
     expect(fish.stderr).toBe('');
     expect(fish.status).toBe(0);
-    const offered = spawnSync('fish', ['-c', `source ${join(dir, 'fish')}; complete -C'overlaydiff --json insp'; complete -C'overlaydiff diff --mo'`], { encoding: 'utf8' });
+    const offered = spawnSync('fish', ['-c', `source ${join(dir, 'fish')}; complete -C'overlaydiff --json insp'; complete -C'overlaydiff diff --mo'`], {
+      encoding: 'utf8',
+    });
     expect(offered.stdout).toBe("inspect\tlist a layer's members and lint it\n--mountpoint\n--mounts\n");
   });
 

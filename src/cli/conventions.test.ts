@@ -68,7 +68,10 @@ describe('overlaydiff command-line conventions', () => {
   });
 
   it('prints --debug stack traces whether --debug comes first or last', async () => {
-    for (const argv of [['--debug', 'fsck', '--layout', join(root, 'nope')], ['fsck', '--layout', join(root, 'nope'), '--debug']]) {
+    for (const argv of [
+      ['--debug', 'fsck', '--layout', join(root, 'nope')],
+      ['fsck', '--layout', join(root, 'nope'), '--debug'],
+    ]) {
       const r = await run(argv);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/\n {4}at /);

@@ -104,14 +104,23 @@ describe('resolveDiffOptions', () => {
 
   it('passes paths through, with the trusted default', () => {
     expect(resolveDiffOptions(parse(['--upper', '/u', '--lower', '/l', '--exclude', 'x']))).toEqual({
-      upper: '/u', lowers: ['/l'], xattrNamespace: 'trusted', compression: 'none', exclude: ['x'],
+      upper: '/u',
+      lowers: ['/l'],
+      xattrNamespace: 'trusted',
+      compression: 'none',
+      exclude: ['x'],
     });
   });
 
-  it('resolves a containerd mounts file into upperdir, lowerdirs and the mount\'s namespace', () => {
-    const file = mountsFile({ upper: [overlay(['userxattr', 'index=off'])], lower: [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${p('L0')}:${p('L1')}`, 'userxattr'] }] });
+  it("resolves a containerd mounts file into upperdir, lowerdirs and the mount's namespace", () => {
+    const file = mountsFile({
+      upper: [overlay(['userxattr', 'index=off'])],
+      lower: [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${p('L0')}:${p('L1')}`, 'userxattr'] }],
+    });
     expect(resolveDiffOptions(parse(['--mounts', file]), { sysfsDir: sysfs })).toMatchObject({
-      upper: p('U'), lowers: [p('L0'), p('L1')], xattrNamespace: 'user',
+      upper: p('U'),
+      lowers: [p('L0'), p('L1')],
+      xattrNamespace: 'user',
     });
   });
 
@@ -151,7 +160,9 @@ describe('resolveDiffOptions', () => {
     writeFileSync(p('mountinfo'), `1 0 8:1 / / rw - ext4 /dev/sda1 rw\n${line}\n`);
     const env = { mountinfoPath: p('mountinfo'), sysfsDir: sysfs };
     expect(resolveDiffOptions(parse(['--mountpoint', p('merged')]), env)).toMatchObject({
-      upper: p('U'), lowers: [p('L0'), spaced], xattrNamespace: 'user',
+      upper: p('U'),
+      lowers: [p('L0'), spaced],
+      xattrNamespace: 'user',
     });
     expect(() => resolveDiffOptions(parse(['--mountpoint', p('merged'), '--xattr-namespace', 'trusted']), env)).toThrow(
       `--xattr-namespace trusted contradicts the overlay at ${p('merged')}, which has userxattr`,

@@ -92,7 +92,8 @@ export function parseDiffArgs(args: readonly string[], env: NodeJS.ProcessEnv, s
   const exclude = values.exclude ?? [];
   if (exclude.includes('')) throw usageError('--exclude needs a glob pattern, got an empty one');
   const epochFlag = values['source-date-epoch'];
-  const [epochSource, epochText] = epochFlag !== undefined ? ['--source-date-epoch', epochFlag] : ['SOURCE_DATE_EPOCH (environment)', nonEmpty(env['SOURCE_DATE_EPOCH'])];
+  const [epochSource, epochText] =
+    epochFlag !== undefined ? ['--source-date-epoch', epochFlag] : ['SOURCE_DATE_EPOCH (environment)', nonEmpty(env['SOURCE_DATE_EPOCH'])];
   const output = values.output;
   const layout = layoutTarget(values.layout, values.tag, values.base, output);
   if (output === undefined && stdoutIsTTY && layout === undefined) throw usageError('refusing to write a tar to a terminal: use -o FILE or redirect stdout');
@@ -153,7 +154,13 @@ export function resolveDiffOptions(command: DiffCommand, environment: ResolveEnv
   const sysfs = environment.sysfsDir === undefined ? {} : { sysfsDir: environment.sysfsDir };
   switch (input.kind) {
     case 'paths':
-      return { ...command.options, upper: input.upper, lowers: input.lowers, ...(input.workdir === undefined ? {} : { workdir: input.workdir }), xattrNamespace: explicit ?? 'trusted' };
+      return {
+        ...command.options,
+        upper: input.upper,
+        lowers: input.lowers,
+        ...(input.workdir === undefined ? {} : { workdir: input.workdir }),
+        xattrNamespace: explicit ?? 'trusted',
+      };
     case 'mounts': {
       const { upper, lower } = readMountsFile(input.file);
       const snapshot = resolveMounts(lower, upper, { ...sysfs, ...(explicit === undefined ? {} : { xattrNamespace: explicit }) });
@@ -270,4 +277,3 @@ function nonEmptyValue(flag: string, value: string): string {
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
-

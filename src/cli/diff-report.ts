@@ -42,7 +42,9 @@ export function formatDescriptor(result: DiffResult, json: boolean, layout?: Lay
     ...(s.emptyXattrsDropped > 0 ? [`warning:   ${s.emptyXattrsDropped} empty xattr value(s) left out (PAX cannot carry them)`] : []),
     ...(s.socketsSkipped > 0 ? [`note:      ${s.socketsSkipped} socket(s) left out (a tar cannot hold them)`] : []),
     ...(s.unmappedOwners > 0
-      ? [`warning:   ${s.unmappedOwners} entr${s.unmappedOwners === 1 ? 'y is' : 'ies are'} owned by an id this user namespace does not map; recorded as the overflow id`]
+      ? [
+          `warning:   ${s.unmappedOwners} entr${s.unmappedOwners === 1 ? 'y is' : 'ies are'} owned by an id this user namespace does not map; recorded as the overflow id`,
+        ]
       : []),
     '',
   ].join('\n');

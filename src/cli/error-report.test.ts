@@ -3,7 +3,7 @@ import { cliMessage } from './error-report.js';
 
 describe('cliMessage', () => {
   it('names the CLI flag where the library names its option, with the value when there is one', () => {
-    expect(cliMessage("/u: mounted with index=on; pass option `workdir` (the workdir of the mount) to diff it")).toBe(
+    expect(cliMessage('/u: mounted with index=on; pass option `workdir` (the workdir of the mount) to diff it')).toBe(
       '/u: mounted with index=on; pass --workdir (the workdir of the mount) to diff it',
     );
     expect(cliMessage("use the user namespace (option `xattrNamespace`: 'user')")).toBe('use the user namespace (--xattr-namespace user)');

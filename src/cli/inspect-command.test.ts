@@ -14,7 +14,11 @@ describe('parseInspectArgs', () => {
   });
 
   it('parses the image form and refuses mixed forms', () => {
-    expect(parseInspectArgs(['--layout', 'L', '--tag', 'v1', '--lint', '--json'])).toEqual({ kind: 'image', options: { layout: 'L', lint: true, tag: 'v1' }, json: true });
+    expect(parseInspectArgs(['--layout', 'L', '--tag', 'v1', '--lint', '--json'])).toEqual({
+      kind: 'image',
+      options: { layout: 'L', lint: true, tag: 'v1' },
+      json: true,
+    });
     expect(() => parseInspectArgs(['l.tar', '--layout', 'L'])).toThrow(/either LAYER or --layout/);
     expect(() => parseInspectArgs(['l.tar', '--tag', 'v1'])).toThrow(/--tag goes with --layout/);
     expect(() => parseInspectArgs(['--layout', 'L', '--lint', '--lower', '/a'])).toThrow(/layers below it/);

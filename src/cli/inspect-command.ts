@@ -31,8 +31,13 @@ export function parseInspectArgs(args: readonly string[]): InspectCommand {
   if (values.layout !== undefined) {
     if (layer !== undefined) throw usageError('give either LAYER or --layout, not both');
     if (values.layout === '') throw usageError('--layout needs a directory');
-    if (values.lower !== undefined || namespace !== undefined) throw usageError("--lower and --xattr-namespace are for a layer file; in a layout a layer's lowers are the layers below it");
-    return { kind: 'image', options: { layout: values.layout, lint: values.lint, ...(values.tag === undefined ? {} : { tag: values.tag }) }, json: values.json };
+    if (values.lower !== undefined || namespace !== undefined)
+      throw usageError("--lower and --xattr-namespace are for a layer file; in a layout a layer's lowers are the layers below it");
+    return {
+      kind: 'image',
+      options: { layout: values.layout, lint: values.lint, ...(values.tag === undefined ? {} : { tag: values.tag }) },
+      json: values.json,
+    };
   }
   if (values.tag !== undefined) throw usageError('--tag goes with --layout');
   if (layer === undefined || layer === '') throw usageError('inspect needs LAYER or --layout DIR');
@@ -122,7 +127,12 @@ async function runImageInspect(options: Omit<InspectImageOptions, 'signal'>, jso
   const lint = options.lint === true;
   const found = result.layers.some((l) => l.mismatches.length > 0 || l.findings.length > 0);
   if (json) {
-    const layers = result.layers.map((l) => ({ layer: l.layer, mediaType: l.mediaType, ...resultJson(l, entries[l.layer] ?? [], lint), mismatches: l.mismatches }));
+    const layers = result.layers.map((l) => ({
+      layer: l.layer,
+      mediaType: l.mediaType,
+      ...resultJson(l, entries[l.layer] ?? [], lint),
+      mismatches: l.mismatches,
+    }));
     return { text: [jsonReport({ tag: result.tag, manifest: result.manifest, layers })], found };
   }
   for (const l of result.layers) {

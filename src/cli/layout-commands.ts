@@ -27,7 +27,12 @@ function layoutOf(value: string | boolean | undefined): string {
 
 export async function runGcCommand(args: readonly string[]): Promise<number> {
   if (helpRequested(args, GC_USAGE)) return 0;
-  const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...NO_PROGRESS_OPTION, grace: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    ...NO_PROGRESS_OPTION,
+    grace: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  });
   if (positionals.length > 0) throw new OverlaydiffError('E_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const layout = layoutOf(values.layout);
   const graceText = values['grace'];

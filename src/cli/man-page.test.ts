@@ -24,7 +24,9 @@ describe('man pages', () => {
   it("show diff's synopsis and every line of its help", () => {
     const text = render(manPages('1.2.3', '2026-12-02').get('overlaydiff-diff.1')!).out;
     expect(text).toMatch(/^NAME\n {7}overlaydiff-diff - write the OCI layer for an overlay upperdir$/m);
-    expect(text).toMatch(/^SYNOPSIS\n {7}overlaydiff diff --upper DIR\[:DIR\.\.\.\] \[--lower DIR\[:DIR\.\.\.\]\] \[options\]\n {7}overlaydiff diff --mounts FILE\.json/m);
+    expect(text).toMatch(
+      /^SYNOPSIS\n {7}overlaydiff diff --upper DIR\[:DIR\.\.\.\] \[--lower DIR\[:DIR\.\.\.\]\] \[options\]\n {7}overlaydiff diff --mounts FILE\.json/m,
+    );
     for (const line of DIFF_USAGE.split('\n').slice(4)) expect(text).toContain(line.trim());
     expect(text).toMatch(/overlaydiff 1\.2\.3 +2026-12-02/);
   });

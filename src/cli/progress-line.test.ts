@@ -39,7 +39,10 @@ describe('progressLine', () => {
   });
 
   it('is silent when the stream is not a terminal or progress is turned off', () => {
-    for (const [isTTY, enabled] of [[false, true], [true, false]] as const) {
+    for (const [isTTY, enabled] of [
+      [false, true],
+      [true, false],
+    ] as const) {
       const out = sink(isTTY);
       let t = 0;
       const line = progressLine('gc', 'deleted', enabled, out, () => t);

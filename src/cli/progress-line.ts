@@ -22,7 +22,13 @@ export const REDRAW_INTERVAL_MS = 100;
  * 100 ms, the first time 100 ms after the start (short runs print nothing). Disabled when `sink`
  * is not a TTY or `enabled` is false, so pipes, files and CI logs never see control characters.
  */
-export function progressLine(command: string, unit: string, enabled: boolean, sink: ProgressSink = process.stderr, now: () => number = () => performance.now()): ProgressLine {
+export function progressLine(
+  command: string,
+  unit: string,
+  enabled: boolean,
+  sink: ProgressSink = process.stderr,
+  now: () => number = () => performance.now(),
+): ProgressLine {
   if (!enabled || sink.isTTY !== true) return { listener: undefined, finish: () => {} };
   const start = now();
   let drawn = start;

@@ -58,6 +58,7 @@ function duration(option: string, text: string): number {
 
 function positiveInteger(option: string, text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new OverlaydiffError('E_USAGE', `${option} must be a positive integer, not ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
+    throw new OverlaydiffError('E_USAGE', `${option} must be a positive integer, not ${JSON.stringify(text)}`);
   return n;
 }

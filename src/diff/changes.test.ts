@@ -104,7 +104,9 @@ describe('changes', () => {
 
   it('checks its options before yielding anything', () => {
     expect(() => changes({ upper: join(root, 'missing') })).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
-    expect(() => changes({ upper: join(upper), lowers: [join(upper, 'nothing')], xattrNamespace: 'user' })).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
+    expect(() => changes({ upper: join(upper), lowers: [join(upper, 'nothing')], xattrNamespace: 'user' })).toThrow(
+      expect.objectContaining({ code: 'E_NOT_FOUND' }),
+    );
     writeFileSync(join(root, 'file'), '');
     expect(() => changes({ upper: join(root, 'file') })).toThrow(expect.objectContaining({ code: 'E_NOT_DIRECTORY' }));
   });

@@ -31,8 +31,13 @@ const upperMount = (extra: string[]): Mount => ({
 const lowerMount = (extra: string[]): Mount => ({ type: 'overlay', source: 'overlay', options: [`lowerdir=${dir('L0')}:${dir('L1')}`, ...extra] });
 
 describe('diffMounts', () => {
-  it('writes the same bytes as diff() with the resolved paths and the mount\'s namespace', async () => {
-    const viaMounts = await diffMounts({ lower: [lowerMount(['userxattr'])], upper: [upperMount(['userxattr'])], output: dir('m.tar'), moduleDefaults: KCONFIG_DEFAULTS });
+  it("writes the same bytes as diff() with the resolved paths and the mount's namespace", async () => {
+    const viaMounts = await diffMounts({
+      lower: [lowerMount(['userxattr'])],
+      upper: [upperMount(['userxattr'])],
+      output: dir('m.tar'),
+      moduleDefaults: KCONFIG_DEFAULTS,
+    });
     const viaPaths = await diff({ upper: dir('U'), lowers: [dir('L0'), dir('L1')], xattrNamespace: 'user', output: dir('p.tar') });
     expect(readFileSync(dir('m.tar')).equals(readFileSync(dir('p.tar')))).toBe(true);
     expect(viaMounts).toEqual(viaPaths);
@@ -51,7 +56,13 @@ describe('diffMounts', () => {
 
   it('rejects a contradicting xattrNamespace before writing anything', async () => {
     await expect(
-      diffMounts({ lower: [lowerMount(['userxattr'])], upper: [upperMount(['userxattr'])], output: dir('x.tar'), xattrNamespace: 'trusted', moduleDefaults: KCONFIG_DEFAULTS }),
+      diffMounts({
+        lower: [lowerMount(['userxattr'])],
+        upper: [upperMount(['userxattr'])],
+        output: dir('x.tar'),
+        xattrNamespace: 'trusted',
+        moduleDefaults: KCONFIG_DEFAULTS,
+      }),
     ).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('contradicts the upper mount') });
     await expect(diffMounts({ upper: [upperMount(['userxattr'])], output: dir('y.tar'), moduleDefaults: KCONFIG_DEFAULTS })).rejects.toMatchObject({
       code: 'E_USAGE',

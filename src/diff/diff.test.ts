@@ -104,7 +104,10 @@ describe('diff on plain trees', () => {
     await expect(diff({ upper: join(root, 'missing'), output })).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('missing') });
     writeFileSync(join(root, 'file'), '');
     await expect(diff({ upper: join(root, 'file'), output })).rejects.toMatchObject({ code: 'E_NOT_DIRECTORY' });
-    await expect(diff({ upper, lowers: [join(root, 'nolower')], output })).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('nolower') });
+    await expect(diff({ upper, lowers: [join(root, 'nolower')], output })).rejects.toMatchObject({
+      code: 'E_NOT_FOUND',
+      message: expect.stringContaining('nolower'),
+    });
     await expect(diff({ upper, output: join(root, 'nodir/o.tar') })).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('nodir') });
     // @ts-expect-error: an invalid namespace from an untyped caller
     await expect(diff({ upper, output, xattrNamespace: 'system' })).rejects.toMatchObject({ code: 'E_USAGE' });
@@ -115,10 +118,7 @@ describe('diff on plain trees', () => {
     writeFileSync(join(upper, 'f'), 'one');
     mkdirSync(join(root, 'upper2'));
     writeFileSync(join(root, 'upper2/g'), 'two');
-    const [a, b] = await Promise.all([
-      diff({ upper, output: join(root, 'a.tar') }),
-      diff({ upper: join(root, 'upper2'), output: join(root, 'b.tar') }),
-    ]);
+    const [a, b] = await Promise.all([diff({ upper, output: join(root, 'a.tar') }), diff({ upper: join(root, 'upper2'), output: join(root, 'b.tar') })]);
     expect(listTar(join(root, 'a.tar')).map((m) => m.name)).toEqual(['f']);
     expect(listTar(join(root, 'b.tar')).map((m) => m.name)).toEqual(['g']);
     expect(a.diffID).not.toBe(b.diffID);

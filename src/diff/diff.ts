@@ -41,7 +41,12 @@ async function streamLayer(plan: DiffPlan, out: Writable): Promise<DiffResult> {
   const overflowIds = unmappedOwnerIds();
   const changes = snapshotChanges(plan, stats);
   // Squashed uppers may shadow names of a lower upper's hardlink set; only one upper has all its names.
-  const members = buildLayer(changes, { stats, checkLinkCounts: plan.uppers.length === 1, ...(overflowIds === undefined ? {} : { overflowIds }), ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }) });
+  const members = buildLayer(changes, {
+    stats,
+    checkLinkCounts: plan.uppers.length === 1,
+    ...(overflowIds === undefined ? {} : { overflowIds }),
+    ...(plan.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: plan.sourceDateEpoch }),
+  });
   const progress = new ProgressCounter(plan.onProgress);
   const tar = writeTar(
     members,

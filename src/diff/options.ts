@@ -90,7 +90,10 @@ function resolveMediaType(compressionOption: unknown, mediaTypeOption: unknown):
     throw new OverlaydiffError('E_USAGE', `unsupported layer media type ${JSON.stringify(mediaTypeOption)}: use one of ${WRITABLE_MEDIA_TYPES.join(', ')}`);
   }
   if (compressionOption !== undefined && compressionOption !== named) {
-    throw new OverlaydiffError('E_USAGE', `compression ${compressionOption} contradicts media type ${String(mediaTypeOption)}, which is ${named === 'none' ? 'uncompressed' : named}`);
+    throw new OverlaydiffError(
+      'E_USAGE',
+      `compression ${compressionOption} contradicts media type ${String(mediaTypeOption)}, which is ${named === 'none' ? 'uncompressed' : named}`,
+    );
   }
   return { compression: named, mediaType: mediaTypeOption as string };
 }
@@ -127,7 +130,8 @@ function excludeOption(patterns: readonly string[] | undefined): { exclude?: Exc
 
 function workdirOption(workdir: string | undefined, upper: DiffOptions['upper']): { workdir?: Buffer } {
   if (workdir === undefined) return {};
-  if (Array.isArray(upper) && upper.length > 1) throw new OverlaydiffError('E_USAGE', 'a workdir belongs to one upperdir: it cannot be given when squashing several');
+  if (Array.isArray(upper) && upper.length > 1)
+    throw new OverlaydiffError('E_USAGE', 'a workdir belongs to one upperdir: it cannot be given when squashing several');
   return { workdir: resolveDirectory('workdir', workdir) };
 }
 

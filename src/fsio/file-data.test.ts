@@ -43,7 +43,9 @@ function source(p: string): { absPath: Buffer; dev: bigint; ino: bigint } {
 
 // Bytes this process has asked read(2)/pread(2) for (/proc/self/io rchar): holes read would count.
 function bytesRead(): number {
-  const line = readFileSync('/proc/self/io', 'utf8').split('\n').find((l) => l.startsWith('rchar:'));
+  const line = readFileSync('/proc/self/io', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('rchar:'));
   return Number(line?.split(/\s+/)[1]);
 }
 

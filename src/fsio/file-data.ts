@@ -139,10 +139,8 @@ export class FileData {
   }
 
   #changed(what: string): OverlaydiffError {
-    return new OverlaydiffError(
-      'E_FILE_CHANGED',
-      `${displayPath(this.#source.absPath)}: ${what}; the upperdir must not change while it is diffed`,
-      { path: this.#source.absPath },
-    );
+    return new OverlaydiffError('E_FILE_CHANGED', `${displayPath(this.#source.absPath)}: ${what}; the upperdir must not change while it is diffed`, {
+      path: this.#source.absPath,
+    });
   }
 }

@@ -13,7 +13,9 @@ describe('loadNativeAddon', () => {
     const empty = mkdtempSync(join(tmpdir(), 'overlaydiff-no-addon-'));
     try {
       expect(() => loadNativeAddon(empty)).toThrow(
-        new RegExp(`^the native addon is missing: no build/Release/\\*\\.node and no prebuilt binary for linux-${process.arch} in ${empty} \\(No native build was found .*\\)\\. .*npm rebuild overlaydiff.*C compiler, python3 and make`),
+        new RegExp(
+          `^the native addon is missing: no build/Release/\\*\\.node and no prebuilt binary for linux-${process.arch} in ${empty} \\(No native build was found .*\\)\\. .*npm rebuild overlaydiff.*C compiler, python3 and make`,
+        ),
       );
     } finally {
       rmSync(empty, { recursive: true, force: true });

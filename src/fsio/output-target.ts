@@ -76,9 +76,13 @@ export function assertOutsideTrees(path: string, trees: readonly GuardedTree[], 
   for (const { role, dir } of trees) {
     const tree = realExistingPrefix(resolve(dir.toString()));
     if (real === tree || real.startsWith(tree.endsWith(sep) ? tree : tree + sep)) {
-      throw new OverlaydiffError('E_USAGE', `${path}: ${what} is inside the ${role} ${dir.toString()}, which is being diffed: the write would change the snapshot it is taken from. Write it elsewhere`, {
-        path,
-      });
+      throw new OverlaydiffError(
+        'E_USAGE',
+        `${path}: ${what} is inside the ${role} ${dir.toString()}, which is being diffed: the write would change the snapshot it is taken from. Write it elsewhere`,
+        {
+          path,
+        },
+      );
     }
   }
 }

@@ -36,11 +36,19 @@ interface LayerSpec {
 function image(tag: string, layers: LayerSpec[]): void {
   const descriptors = layers.map((l) => {
     const tar = tarOf(l.members);
-    return { tar, descriptor: blob(l.gzip === true ? gzipSync(tar) : tar, l.mediaType ?? `application/vnd.oci.image.layer.v1.tar${l.gzip === true ? '+gzip' : ''}`) };
+    return {
+      tar,
+      descriptor: blob(l.gzip === true ? gzipSync(tar) : tar, l.mediaType ?? `application/vnd.oci.image.layer.v1.tar${l.gzip === true ? '+gzip' : ''}`),
+    };
   });
   const config = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: descriptors.map((d, i) => layers[i]!.diffID ?? sha(d.tar)) } };
   const configDescriptor = blob(Buffer.from(JSON.stringify(config)), 'application/vnd.oci.image.config.v1+json');
-  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDescriptor, layers: descriptors.map((d) => d.descriptor) };
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: configDescriptor,
+    layers: descriptors.map((d) => d.descriptor),
+  };
   const manifestDescriptor = blob(Buffer.from(JSON.stringify(manifest)), 'application/vnd.oci.image.manifest.v1+json');
   const index = { schemaVersion: 2, manifests: [{ ...manifestDescriptor, annotations: { 'org.opencontainers.image.ref.name': tag } }] };
   writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
@@ -91,7 +99,10 @@ describe('inspectImage', () => {
 
   it('names the layout and tag when the tag is absent', async () => {
     image('latest', [{ members: [{ path: 'a', data: 'a' }] }]);
-    await expect(inspectImage({ layout, tag: 'nope' })).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('no image tagged "nope"') });
+    await expect(inspectImage({ layout, tag: 'nope' })).rejects.toMatchObject({
+      code: 'E_NOT_FOUND',
+      message: expect.stringContaining('no image tagged "nope"'),
+    });
   });
 });
 
@@ -99,7 +110,10 @@ describe('inspect --layout on the command line', () => {
   it('prints per-layer JSON with entries, findings and mismatches', async () => {
     image('latest', [{ members: [{ path: 'a', data: 'a' }] }, { members: [{ path: '.wh.b' }] }]);
     const { text, found } = await runInspect(parseInspectArgs(['--layout', layout, '--lint', '--json']), new AbortController().signal);
-    const doc = JSON.parse(text.join('')) as { tag: string; layers: { layer: number; entries: { path: string }[]; findings: { rule: string }[]; mismatches: string[] }[] };
+    const doc = JSON.parse(text.join('')) as {
+      tag: string;
+      layers: { layer: number; entries: { path: string }[]; findings: { rule: string }[]; mismatches: string[] }[];
+    };
     expect(found).toBe(true);
     expect(doc.tag).toBe('latest');
     expect(doc.layers.map((l) => [l.layer, l.entries.map((e) => e.path), l.findings.map((f) => f.rule), l.mismatches])).toEqual([

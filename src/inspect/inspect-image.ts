@@ -82,8 +82,12 @@ async function inspectLayers(options: InspectImageOptions): Promise<InspectImage
     const diffID = image.config.rootfs.diff_ids[layer];
     const mismatches = [
       ...(result.digest === descriptor.digest ? [] : [`blob digest is ${result.digest}, the manifest says ${descriptor.digest}`]),
-      ...(compressionOf(descriptor.mediaType) === result.compression ? [] : [`blob is ${result.compression === 'none' ? 'an uncompressed tar' : result.compression}, the manifest says ${descriptor.mediaType}`]),
-      ...(result.diffID === diffID ? [] : [`diffID is ${result.diffID}, the config says ${diffID ?? 'nothing (rootfs.diff_ids is shorter than the layer list)'}`]),
+      ...(compressionOf(descriptor.mediaType) === result.compression
+        ? []
+        : [`blob is ${result.compression === 'none' ? 'an uncompressed tar' : result.compression}, the manifest says ${descriptor.mediaType}`]),
+      ...(result.diffID === diffID
+        ? []
+        : [`diffID is ${result.diffID}, the config says ${diffID ?? 'nothing (rootfs.diff_ids is shorter than the layer list)'}`]),
     ];
     layers.push({ ...result, layer, mediaType: descriptor.mediaType, mismatches });
   }

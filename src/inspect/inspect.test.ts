@@ -118,10 +118,17 @@ describe('classifyMember', () => {
     expect(compareCanonical(key('a/.wh.z'), key('a/c'))).toBeGreaterThan(0);
     // Depth first: a's subtree before a-b, though '/' > '-' in bytes.
     expect(compareCanonical(key('a/z'), key('a-b'))).toBeLessThan(0);
-    expect(classifyMember({ path: Buffer.from('x/.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({ kind: 'whiteout', target: Buffer.from('x/y') });
+    expect(classifyMember({ path: Buffer.from('x/.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({
+      kind: 'whiteout',
+      target: Buffer.from('x/y'),
+    });
     expect(classifyMember({ path: Buffer.from('x/c'), type: 'char', devMajor: 0, devMinor: 0 }).kind).toBe('char-whiteout');
     // Read as an applier reads the name: '.', empty components and a leading '/' do not count.
-    expect(classifyMember({ path: Buffer.from('/./x//.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({ path: Buffer.from('x/.wh.y'), target: Buffer.from('x/y'), position: { key: Buffer.from('x/y'), marker: 'whiteout' } });
+    expect(classifyMember({ path: Buffer.from('/./x//.wh.y'), type: 'file', devMajor: 0, devMinor: 0 })).toMatchObject({
+      path: Buffer.from('x/.wh.y'),
+      target: Buffer.from('x/y'),
+      position: { key: Buffer.from('x/y'), marker: 'whiteout' },
+    });
   });
 });
 
@@ -149,32 +156,41 @@ describe('inspectLayer', () => {
   it.each(['gzip', 'zstd'] as const)('reads a %s layer with the same diffID', async (compression) => {
     const raw = cleanTar();
     const compressor = createCompressor(compression);
-    const blob = compression === 'gzip' ? gzipSync(raw) : await new Promise<Buffer>((resolve, reject) => {
-      const parts: Buffer[] = [];
-      compressor?.on('data', (c: Buffer) => parts.push(c)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
-      compressor?.end(raw);
-    });
+    const blob =
+      compression === 'gzip'
+        ? gzipSync(raw)
+        : await new Promise<Buffer>((resolve, reject) => {
+            const parts: Buffer[] = [];
+            compressor
+              ?.on('data', (c: Buffer) => parts.push(c))
+              .on('end', () => resolve(Buffer.concat(parts)))
+              .on('error', reject);
+            compressor?.end(raw);
+          });
     const plain = await inspectLayer({ layer: write('p.tar', raw) });
     const packed = await inspectLayer({ layer: write('c.blob', blob), lint: true });
     expect(packed).toMatchObject({ compression, diffID: plain.diffID, entries: 7, findings: [] });
   });
 
   it('flags every rule in a hand-made bad layer', async () => {
-    const layer = write('bad.tar', tar([
-      { path: 'a', type: 'dir' },
-      { path: 'a/f', xattrs: { 'trusted.overlay.origin': 'x', 'user.ok': 'y' } }, // private-xattr
-      { path: 'a/h', emptyXattrs: ['user.empty'] }, // empty-xattr
-      { path: 'cw', type: 'char', dev: [0, 0] }, // char-device-whiteout
-      { path: 'dup' },
-      { path: 'dup' }, // duplicate
-      { path: 'n', type: 'dir' },
-      { path: 'n/.wh..wh..opq' }, // opaque-no-lower
-      { path: 'notdir2', type: 'dir' },
-      { path: 'p/q' }, // child-before-parent (reported at p)
-      { path: 'p', type: 'dir' }, // and non-canonical-order
-      { path: 'x' },
-      { path: '.wh.zzz' }, // whiteout-absent
-    ]));
+    const layer = write(
+      'bad.tar',
+      tar([
+        { path: 'a', type: 'dir' },
+        { path: 'a/f', xattrs: { 'trusted.overlay.origin': 'x', 'user.ok': 'y' } }, // private-xattr
+        { path: 'a/h', emptyXattrs: ['user.empty'] }, // empty-xattr
+        { path: 'cw', type: 'char', dev: [0, 0] }, // char-device-whiteout
+        { path: 'dup' },
+        { path: 'dup' }, // duplicate
+        { path: 'n', type: 'dir' },
+        { path: 'n/.wh..wh..opq' }, // opaque-no-lower
+        { path: 'notdir2', type: 'dir' },
+        { path: 'p/q' }, // child-before-parent (reported at p)
+        { path: 'p', type: 'dir' }, // and non-canonical-order
+        { path: 'x' },
+        { path: '.wh.zzz' }, // whiteout-absent
+      ]),
+    );
     const result = await inspectLayer({ layer, lint: true, lowers: [lower] });
     const byRule = new Map<LintRule, string[]>();
     for (const f of result.findings) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f.path.toString()]);
@@ -200,7 +216,10 @@ describe('inspectLayer', () => {
   it('flags a whiteout after the entry of its own name, and an opaque marker on a lower non-directory', async () => {
     const layer = write('same.tar', tar([{ path: 'b' }, { path: '.wh.b' }, { path: 'notdir', type: 'dir' }, { path: 'notdir/.wh..wh..opq' }]));
     const findings = (await inspectLayer({ layer, lint: true, lowers: [lower] })).findings;
-    expect(findings.map((f) => [f.rule, f.path.toString()])).toEqual([['duplicate', '.wh.b'], ['opaque-no-lower', 'notdir/.wh..wh..opq']]);
+    expect(findings.map((f) => [f.rule, f.path.toString()])).toEqual([
+      ['duplicate', '.wh.b'],
+      ['opaque-no-lower', 'notdir/.wh..wh..opq'],
+    ]);
   });
 
   it('lints clean a whiteout just before the entry of its name, as diff writes a recreated directory', async () => {
@@ -210,7 +229,14 @@ describe('inspectLayer', () => {
 
   it('keeps the empty-xattr scan in step across file data', async () => {
     const big = 'z'.repeat(70_000);
-    const layer = write('big.tar', tar([{ path: 'a', type: 'dir' }, { path: 'a/big', data: big }, { path: 'a/e', emptyXattrs: ['user.e'] }]));
+    const layer = write(
+      'big.tar',
+      tar([
+        { path: 'a', type: 'dir' },
+        { path: 'a/big', data: big },
+        { path: 'a/e', emptyXattrs: ['user.e'] },
+      ]),
+    );
     const result = await inspectLayer({ layer, lint: true });
     expect(result.findings.map((f) => [f.rule, f.path.toString()])).toEqual([['empty-xattr', 'a/e']]);
   });

@@ -140,7 +140,13 @@ export async function inspectLayer(options: InspectOptions): Promise<InspectResu
 async function inspectOne(options: InspectOptions): Promise<InspectResult> {
   const namespace = checkXattrNamespace(options.xattrNamespace);
   if (options.lowers !== undefined && options.lowers.length > 0) assertXattrNamespaceAccess(namespace, 'lint a layer against lowerdirs');
-  const lowers = options.lowers === undefined || options.lowers.length === 0 ? undefined : new MergedLowers(options.lowers.map((lower) => resolveDirectory('lowerdir', lower)), dialectFor(namespace));
+  const lowers =
+    options.lowers === undefined || options.lowers.length === 0
+      ? undefined
+      : new MergedLowers(
+          options.lowers.map((lower) => resolveDirectory('lowerdir', lower)),
+          dialectFor(namespace),
+        );
   const below: LowerView | undefined =
     lowers === undefined
       ? undefined
@@ -279,4 +285,3 @@ class Linter {
     }
   }
 }
-

@@ -4,7 +4,6 @@ import type { Change, FsEntry, TarEntry } from '../types.js';
 import { buildLayer } from './build-layer.js';
 import { emptyStats } from './stats.js';
 
-
 async function members(changes: Change[], stats = emptyStats()): Promise<TarEntry[]> {
   async function* source(): AsyncGenerator<Change> {
     yield* changes;
@@ -20,13 +19,7 @@ const names = (ms: TarEntry[]): string[] => ms.map((m) => `${m.path.toString()}$
 
 describe('buildLayer', () => {
   it('emits a held-back parent dir only when something below it is emitted', async () => {
-    const out = await members([
-      parent(dir('a')),
-      parent(dir('a/empty')),
-      parent(dir('a/sub')),
-      add(file('a/sub/x', 'x')),
-      parent(dir('b')),
-    ]);
+    const out = await members([parent(dir('a')), parent(dir('a/empty')), parent(dir('a/sub')), add(file('a/sub/x', 'x')), parent(dir('b'))]);
     expect(names(out)).toEqual(['a/', 'a/sub/', 'a/sub/x']);
   });
 
@@ -39,7 +32,12 @@ describe('buildLayer', () => {
     const stats = emptyStats();
     const d = dir('d', { uid: 5, mtimeNs: 1_700_000_000_123_000_000n });
     const out = await members(
-      [parent(d), { kind: 'delete', path: Buffer.from('d/gone') }, { kind: 'modify', path: Buffer.from('e'), entry: dir('e') }, { kind: 'opaque', dir: Buffer.from('e') }],
+      [
+        parent(d),
+        { kind: 'delete', path: Buffer.from('d/gone') },
+        { kind: 'modify', path: Buffer.from('e'), entry: dir('e') },
+        { kind: 'opaque', dir: Buffer.from('e') },
+      ],
       stats,
     );
     expect(names(out)).toEqual(['d/', 'd/.wh.gone', 'e/', 'e/.wh..wh..opq']);

@@ -58,7 +58,11 @@ describe('FlatTree', () => {
   });
 
   it('replaces a file by a directory and back, and removes whole subtrees', () => {
-    const out = flatten([member('x'), member('t', 'dir'), member('t/deep', 'dir'), member('t/deep/f')], [member('x', 'dir'), member('x/in'), member('.wh.t')], [member('.wh.x'), member('x')]);
+    const out = flatten(
+      [member('x'), member('t', 'dir'), member('t/deep', 'dir'), member('t/deep/f')],
+      [member('x', 'dir'), member('x/in'), member('.wh.t')],
+      [member('.wh.x'), member('x')],
+    );
     expect(out.map((m) => `${m.path}:${m.type}`)).toEqual(['x:file']);
   });
 
@@ -76,7 +80,10 @@ describe('FlatTree', () => {
   });
 
   it('puts a member below a symlink a layer made where apply puts it: resolved inside the root', () => {
-    const out = flatten([member('real', 'dir'), member('l', 'symlink', { linkTarget: Buffer.from('/real') })], [member('l/f'), member('up', 'symlink', { linkTarget: Buffer.from('../../..') }), member('up/g')]);
+    const out = flatten(
+      [member('real', 'dir'), member('l', 'symlink', { linkTarget: Buffer.from('/real') })],
+      [member('l/f'), member('up', 'symlink', { linkTarget: Buffer.from('../../..') }), member('up/g')],
+    );
     expect(out.map((m) => m.path)).toEqual(['g', 'l', 'real', 'real/f', 'up']);
   });
 
@@ -84,7 +91,9 @@ describe('FlatTree', () => {
     const deep = (n: number): string => Array.from({ length: n }, () => 'd').join('/');
     expect(() => flatten([member(`${deep(3000)}/f`)])).toThrow(/more than PATH_MAX allows/);
     expect(() => flatten([member('l', 'symlink', { linkTarget: Buffer.from(deep(1500)) })], [member(`l/${deep(1000)}/f`)])).toThrow(/longer than 4095 bytes/);
-    expect(() => flatten([member('a', 'symlink', { linkTarget: Buffer.from('b') }), member('b', 'symlink', { linkTarget: Buffer.from('a') })], [member('a/f')])).toThrow(/more than 40 symlinks/);
+    expect(() =>
+      flatten([member('a', 'symlink', { linkTarget: Buffer.from('b') }), member('b', 'symlink', { linkTarget: Buffer.from('a') })], [member('a/f')]),
+    ).toThrow(/more than 40 symlinks/);
   });
 
   it('refuses a file below a regular file, and a hardlink to itself, as apply does', () => {

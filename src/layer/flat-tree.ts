@@ -161,7 +161,9 @@ export class FlatTree<C> {
         here.children!.set(key, child);
       } else if (child.children === undefined && child.inode.entry.type === 'symlink') {
         if (++links > MAX_SYMLINKS) {
-          throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: more than ${MAX_SYMLINKS} symlinks while resolving it inside the target`, { path: member });
+          throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: more than ${MAX_SYMLINKS} symlinks while resolving it inside the target`, {
+            path: member,
+          });
         }
         const linkTarget = child.inode.entry.linkTarget ?? Buffer.alloc(0);
         if (linkTarget[0] === SLASH) {
@@ -177,7 +179,11 @@ export class FlatTree<C> {
       stack.push({ name: part, node: child });
       bytes += part.length + 1;
       if (bytes > MAX_RESOLVED_BYTES) {
-        throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: resolves to a location longer than ${MAX_RESOLVED_BYTES} bytes inside the target`, { path: member });
+        throw new OverlaydiffError(
+          'E_UNSAFE_PATH',
+          `${displayPath(member)}: resolves to a location longer than ${MAX_RESOLVED_BYTES} bytes inside the target`,
+          { path: member },
+        );
       }
     }
     return stack.at(-1)?.node ?? this.#root;

@@ -5,8 +5,7 @@ import { HardlinkTable } from './hardlinks.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 const linked = (o: EntryOptions = {}): FsStat => fsStat('file', { dev: 1n, ino: 10n, nlink: 2n, ...o });
-const target = (t: HardlinkTable, path: string, s: FsStat, outside?: 'any' | 'index'): string | undefined =>
-  t.linkTargetFor(b(path), s, outside)?.toString();
+const target = (t: HardlinkTable, path: string, s: FsStat, outside?: 'any' | 'index'): string | undefined => t.linkTargetFor(b(path), s, outside)?.toString();
 const incomplete = (t: HardlinkTable): [string, bigint, number][] => [...t.incompleteSets()].map((s) => [s.path.toString(), s.nlink, s.names]);
 
 describe('HardlinkTable.linkTargetFor', () => {

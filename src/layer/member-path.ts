@@ -37,11 +37,17 @@ export function memberComponents(name: Buffer, what = 'member', member = name): 
   }
   const length = parts.reduce((sum, part) => sum + part.length + 1, -1);
   if (length > MAX_RESOLVED_BYTES) {
-    throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(member)}: the ${what} name is ${length} bytes, more than PATH_MAX allows (${MAX_RESOLVED_BYTES}); refusing to apply it`, { path: member });
+    throw new OverlaydiffError(
+      'E_UNSAFE_PATH',
+      `${displayPath(member)}: the ${what} name is ${length} bytes, more than PATH_MAX allows (${MAX_RESOLVED_BYTES}); refusing to apply it`,
+      { path: member },
+    );
   }
   const long = parts.find((part) => part.length > NAME_MAX);
   if (long !== undefined) {
-    throw new OverlaydiffError('E_BAD_ARCHIVE', `${displayPath(member)}: a ${what} name component is ${long.length} bytes, more than NAME_MAX (${NAME_MAX})`, { path: member });
+    throw new OverlaydiffError('E_BAD_ARCHIVE', `${displayPath(member)}: a ${what} name component is ${long.length} bytes, more than NAME_MAX (${NAME_MAX})`, {
+      path: member,
+    });
   }
   return parts.map((part) => Buffer.from(part));
 }
@@ -76,7 +82,11 @@ export function parseMemberPath(path: Buffer, type: string): MemberPath {
   if (name.length === 0) throw bad(path, 'a whiteout with an empty name');
   // `.wh..` and `.wh...` would name the directory itself or its parent: never lower content.
   if (isDotName(name)) {
-    throw new OverlaydiffError('E_UNSAFE_PATH', `${displayPath(path)}: a whiteout of '${name.toString('latin1')}' would delete a directory above it; refusing to apply it`, { path });
+    throw new OverlaydiffError(
+      'E_UNSAFE_PATH',
+      `${displayPath(path)}: a whiteout of '${name.toString('latin1')}' would delete a directory above it; refusing to apply it`,
+      { path },
+    );
   }
   return { kind: 'whiteout', parents, name: Buffer.from(name) };
 }

@@ -26,7 +26,13 @@ afterEach(() => tmp.remove());
 function aliases(upper: Record<string, Node>, o: { copy?: Node; dialect?: Dialect } = {}): FsEntry[] {
   const dialect = o.dialect ?? user;
   const lower = join(tmp.path, 'lower');
-  writeTree(lower, { h1: 'data', h2: { type: 'hardlink', target: 'h1' }, h3: { type: 'hardlink', target: 'h1' }, 'd/h4': { type: 'hardlink', target: 'h1' }, other: 'o' });
+  writeTree(lower, {
+    h1: 'data',
+    h2: { type: 'hardlink', target: 'h1' },
+    h3: { type: 'hardlink', target: 'h1' },
+    'd/h4': { type: 'hardlink', target: 'h1' },
+    other: 'o',
+  });
   // A second lower with the same directory and names: each merged name is listed once.
   writeTree(join(tmp.path, 'lower2'), { 'd/h4': 'hidden below', other: 'o' });
   writeTree(join(tmp.path, 'upper'), { '.': { type: 'dir' }, ...upper });

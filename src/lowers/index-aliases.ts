@@ -30,7 +30,10 @@ export function indexedEntry(path: Buffer, lower: FsEntry, copy: FsEntry, dialec
 export function indexAliases(index: WorkdirIndex, lowers: MergedLowers, upper: Buffer, dialect: Dialect): FsEntry[] {
   const aliases: FsEntry[] = [];
   const visit = (dir: Buffer, upperDir: boolean): void => {
-    const names = lowers.dirLayers(dir).flatMap((layer) => list(layer.absPath)).sort(Buffer.compare);
+    const names = lowers
+      .dirLayers(dir)
+      .flatMap((layer) => list(layer.absPath))
+      .sort(Buffer.compare);
     for (const [i, name] of names.entries()) {
       if (i > 0 && name.equals(names[i - 1]!)) continue;
       const path = joinPath(dir, name);

@@ -48,7 +48,10 @@ describe('MergedLowers.lookup', () => {
   });
 
   it('hides every lower below an xattr whiteout in an opaque=x directory', () => {
-    const m = lowers([{ d: { type: 'dir', xattrs: { 'user.overlay.opaque': 'x' } }, 'd/gone': XATTR_WHITEOUT }, { 'd/gone': 'x', 'd/kept': 'k' }]);
+    const m = lowers([
+      { d: { type: 'dir', xattrs: { 'user.overlay.opaque': 'x' } }, 'd/gone': XATTR_WHITEOUT },
+      { 'd/gone': 'x', 'd/kept': 'k' },
+    ]);
     expect(whereIs(m, 'd/gone')).toBeUndefined();
     expect(whereIs(m, 'd/kept')).toBe('L1/d/kept');
   });
@@ -95,7 +98,10 @@ describe('MergedLowers.lookup', () => {
   });
 
   it('keeps answering right when the walk moves between sibling directories (the cached chain)', () => {
-    const m = lowers([{ 'a/b/x': '1', 'a/c/y': '2' }, { 'a/b/z': '3', 'a/c': 'file below' }]);
+    const m = lowers([
+      { 'a/b/x': '1', 'a/c/y': '2' },
+      { 'a/b/z': '3', 'a/c': 'file below' },
+    ]);
     expect(whereIs(m, 'a/b/x')).toBe('L0/a/b/x');
     expect(whereIs(m, 'a/c/y')).toBe('L0/a/c/y');
     expect(whereIs(m, 'a/b/z')).toBe('L1/a/b/z');

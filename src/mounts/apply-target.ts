@@ -40,7 +40,7 @@ export function resolveApplyTarget(mounts: readonly unknown[], options: ApplyTar
     new OverlaydiffError('E_UNSUPPORTED_OVERLAY', `mounts[0] (${mount.type} ${mount.source} ${mount.options.join(',')}): ${why}`);
   if (mount.target !== undefined && mount.target !== '/') throw unsupported('a mount on a subdirectory cannot be applied to');
   if (mount.options.some((o) => o.startsWith('uidmap=') || o.startsWith('gidmap='))) {
-    throw unsupported('idmapped snapshots are not supported (the layer\'s owners would need mapping)');
+    throw unsupported("idmapped snapshots are not supported (the layer's owners would need mapping)");
   }
   if (mount.options.includes('ro')) throw unsupported('the mount is read-only');
   const isBind = mount.options.includes('bind') || mount.options.includes('rbind');

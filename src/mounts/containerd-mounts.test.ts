@@ -73,7 +73,11 @@ describe('resolveMounts: the shapes containerd builds', () => {
   });
 
   it('compares paths after normalising them', () => {
-    const upper: Mount = { type: 'overlay', source: 'overlay', options: [`workdir=${work(4)}`, `upperdir=${fs(4)}/`, `lowerdir=${fs(2)}/:${root}/snapshots/x/../1/fs`] };
+    const upper: Mount = {
+      type: 'overlay',
+      source: 'overlay',
+      options: [`workdir=${work(4)}`, `upperdir=${fs(4)}/`, `lowerdir=${fs(2)}/:${root}/snapshots/x/../1/fs`],
+    };
     expect(resolve([view([2, 1])], [upper]).lowers).toEqual([fs(2), fs(1)]);
   });
 
@@ -87,7 +91,11 @@ describe('resolveMounts: the shapes containerd builds', () => {
   });
 
   it('reports data-only layers and features of the upper', () => {
-    const upper: Mount = { type: 'overlay', source: 'overlay', options: [`workdir=${work(4)}`, `upperdir=${fs(4)}`, `lowerdir=${fs(1)}::${fs(9)}`, 'metacopy=on'] };
+    const upper: Mount = {
+      type: 'overlay',
+      source: 'overlay',
+      options: [`workdir=${work(4)}`, `upperdir=${fs(4)}`, `lowerdir=${fs(1)}::${fs(9)}`, 'metacopy=on'],
+    };
     expect(resolve([bind(1)], [upper])).toMatchObject({ dataLowers: [fs(9)], features: { metacopy: true, redirectDir: 'on' } });
   });
 });

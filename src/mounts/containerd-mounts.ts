@@ -205,10 +205,7 @@ function shapeOf(mount: Mount, where: string, defaults: () => OverlayModuleDefau
     return { kind: 'bind', dir: resolve(mount.source) };
   }
   if (mount.type !== 'overlay') {
-    throw new OverlaydiffError(
-      'E_UNSUPPORTED_OVERLAY',
-      `${where}.type: unsupported mount type ${JSON.stringify(mount.type)} (supported: overlay, bind)`,
-    );
+    throw new OverlaydiffError('E_UNSUPPORTED_OVERLAY', `${where}.type: unsupported mount type ${JSON.stringify(mount.type)} (supported: overlay, bind)`);
   }
   const data: string[] = [];
   for (const option of mount.options) {
@@ -261,4 +258,3 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'string' ? JSON.stringify(value) : typeof value;
 }
-

@@ -13,8 +13,14 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('readModuleDefaults', () => {
   it('reads Y/N parameters as sysfs prints them', () => {
     const params: Record<string, string> = {
-      redirect_dir: 'Y\n', redirect_always_follow: 'N\n', metacopy: 'Y\n', index: 'Y\n', xino_auto: 'Y\n', nfs_export: 'N\n',
-      check_copy_up: 'N\n', redirect_max: '256\n',
+      redirect_dir: 'Y\n',
+      redirect_always_follow: 'N\n',
+      metacopy: 'Y\n',
+      index: 'Y\n',
+      xino_auto: 'Y\n',
+      nfs_export: 'N\n',
+      check_copy_up: 'N\n',
+      redirect_max: '256\n',
     };
     for (const [name, value] of Object.entries(params)) writeFileSync(join(dir, name), value);
     expect(readModuleDefaults(dir)).toEqual({ redirectDir: true, redirectAlwaysFollow: false, metacopy: true, index: true, xinoAuto: true, nfsExport: false });
@@ -63,7 +69,13 @@ describe('readModuleDefaults', () => {
 });
 
 describe('parseModuleBool', () => {
-  it.each([['Y', true], ['N', false], ['1', true], ['0', false], [' Y\n', true]])('%j → %s', (text, value) => {
+  it.each([
+    ['Y', true],
+    ['N', false],
+    ['1', true],
+    ['0', false],
+    [' Y\n', true],
+  ])('%j → %s', (text, value) => {
     expect(parseModuleBool('p', text)).toBe(value);
   });
 });

@@ -14,7 +14,7 @@ describe('unescapeMountInfo', () => {
   it('turns three-digit octal escapes back into characters', () => {
     expect(unescapeMountInfo(String.raw`/a\040b\011c\012d\134e\054f`)).toBe('/a b\tc\nd\\e,f');
   });
-  it('undoes the kernel\'s seq_escape for every character it escapes', () => {
+  it("undoes the kernel's seq_escape for every character it escapes", () => {
     const seqEscape = (s: string): string => s.replace(/[ \t\n\\,]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
     for (const s of ['/a b', '/tab\there', '/nl\nx', '/back\\slash\\040', '/c,o,m,m,a', '/é ü']) expect(unescapeMountInfo(seqEscape(s))).toBe(s);
   });
@@ -36,14 +36,20 @@ describe('parseMountInfoLine', () => {
   it('reads every field, unescaping paths', () => {
     const e = parseMountInfoLine(String.raw`36 35 98:0 /mnt\0401 /mnt\0402 rw,noatime master:1 shared:2 - ext3 /dev/root rw,errors=continue`);
     expect(e).toEqual({
-      mountId: 36, parentId: 35, device: '98:0', root: '/mnt 1', mountPoint: '/mnt 2', mountOptions: ['rw', 'noatime'],
-      optionalFields: ['master:1', 'shared:2'], fsType: 'ext3', source: '/dev/root', superOptions: ['rw', 'errors=continue'],
+      mountId: 36,
+      parentId: 35,
+      device: '98:0',
+      root: '/mnt 1',
+      mountPoint: '/mnt 2',
+      mountOptions: ['rw', 'noatime'],
+      optionalFields: ['master:1', 'shared:2'],
+      fsType: 'ext3',
+      source: '/dev/root',
+      superOptions: ['rw', 'errors=continue'],
     });
   });
-  it('keeps the user\'s lowerdir escapes (the kernel shows the string it was given)', () => {
-    expect(parseMountInfoLine(LEGACY).superOptions).toEqual([
-      'rw', String.raw`lowerdir=/t/l 0:/t/l\,1:/t/l\:2`, 'upperdir=/t/u=x', 'workdir=/t/w', 'uuid=on',
-    ]);
+  it("keeps the user's lowerdir escapes (the kernel shows the string it was given)", () => {
+    expect(parseMountInfoLine(LEGACY).superOptions).toEqual(['rw', String.raw`lowerdir=/t/l 0:/t/l\,1:/t/l\:2`, 'upperdir=/t/u=x', 'workdir=/t/w', 'uuid=on']);
   });
   it('refuses a line without the proc(5) shape', () => {
     expect(() => parseMountInfoLine('36 35 98:0 / /mnt rw')).toThrow(/malformed mountinfo line/);
@@ -51,14 +57,16 @@ describe('parseMountInfoLine', () => {
 });
 
 describe('findOverlayMount', () => {
-  const table = parseMountInfo([
-    '1 0 8:1 / / rw - ext4 /dev/sda1 rw',
-    LEGACY,
-    '70 67 0:40 / /t/m rw - tmpfs tmpfs rw',
-    '71 1 0:39 /sub /t/bind rw - overlay overlay rw,lowerdir=/a,upperdir=/u,workdir=/w',
-    USERXATTR.replace('/t/m', '/t/n'),
-    '',
-  ].join('\n'));
+  const table = parseMountInfo(
+    [
+      '1 0 8:1 / / rw - ext4 /dev/sda1 rw',
+      LEGACY,
+      '70 67 0:40 / /t/m rw - tmpfs tmpfs rw',
+      '71 1 0:39 /sub /t/bind rw - overlay overlay rw,lowerdir=/a,upperdir=/u,workdir=/w',
+      USERXATTR.replace('/t/m', '/t/n'),
+      '',
+    ].join('\n'),
+  );
 
   it('takes the mount on top (the last line for the mount point)', () => {
     expect(findOverlayMount(table, '/t/n').superOptions).toContain('userxattr');
@@ -89,12 +97,18 @@ describe('snapshotAtMountpoint', () => {
 
   it('finds upperdir, lowerdirs and namespace of a legacy lowerdir= mount', () => {
     expect(snapshot(at(LEGACY))).toMatchObject({
-      upperdir: '/t/u=x', lowers: ['/t/l 0', '/t/l,1', '/t/l:2'], dataLowers: [], xattrNamespace: 'trusted',
+      upperdir: '/t/u=x',
+      lowers: ['/t/l 0', '/t/l,1', '/t/l:2'],
+      dataLowers: [],
+      xattrNamespace: 'trusted',
     });
   });
   it('finds layers of a new-mount-API mount shown as lowerdir+= and datadir+=', () => {
     expect(snapshot(at(APPENDED))).toMatchObject({
-      upperdir: '/t/u', lowers: ['/t/l 0', '/t/l:2'], dataLowers: ['/t/d,1'], features: { metacopy: true, redirectDir: 'on' },
+      upperdir: '/t/u',
+      lowers: ['/t/l 0', '/t/l:2'],
+      dataLowers: ['/t/d,1'],
+      features: { metacopy: true, redirectDir: 'on' },
     });
   });
   it('reads userxattr as the user namespace, and the features the kernel forces', () => {

@@ -69,9 +69,18 @@ export function parseMountInfoLine(line: string): MountInfoEntry {
   const source = fields[dash + 2];
   const superOptions = fields[dash + 3];
   if (
-    dash < 0 || id === undefined || parent === undefined || device === undefined || root === undefined ||
-    mountPoint === undefined || mountOptions === undefined || fsType === undefined || source === undefined ||
-    superOptions === undefined || !/^\d+$/.test(id) || !/^\d+$/.test(parent)
+    dash < 0 ||
+    id === undefined ||
+    parent === undefined ||
+    device === undefined ||
+    root === undefined ||
+    mountPoint === undefined ||
+    mountOptions === undefined ||
+    fsType === undefined ||
+    source === undefined ||
+    superOptions === undefined ||
+    !/^\d+$/.test(id) ||
+    !/^\d+$/.test(parent)
   ) {
     throw new OverlaydiffError('E_IO', `malformed mountinfo line: ${JSON.stringify(line)}`);
   }
@@ -91,7 +100,10 @@ export function parseMountInfoLine(line: string): MountInfoEntry {
 
 /** Parses a whole mountinfo text (blank lines ignored). */
 export function parseMountInfo(text: string): MountInfoEntry[] {
-  return text.split('\n').filter((line) => line !== '').map(parseMountInfoLine);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map(parseMountInfoLine);
 }
 
 /**
@@ -172,8 +184,12 @@ export function snapshotAtMountpoint(dir: string, options: MountpointOptions = {
 // Paths are strings here: a layer path that is not valid UTF-8 cannot be named faithfully.
 function rejectNonUtf8(entry: MountInfoEntry, mountPoint: string): void {
   if (entry.superOptions.some((o) => o.includes('\uFFFD'))) {
-    throw new OverlaydiffError('E_UNREPRESENTABLE', `${mountPoint}: a layer path of this overlay is not valid UTF-8; give the upperdir and lowerdirs as paths (option \`upper\`, option \`lowers\`)`, {
-      path: mountPoint,
-    });
+    throw new OverlaydiffError(
+      'E_UNREPRESENTABLE',
+      `${mountPoint}: a layer path of this overlay is not valid UTF-8; give the upperdir and lowerdirs as paths (option \`upper\`, option \`lowers\`)`,
+      {
+        path: mountPoint,
+      },
+    );
   }
 }

@@ -76,7 +76,18 @@ describe('parseOverlayOptions: namespace and features', () => {
   });
 
   it('reads every feature option, a later one overriding an earlier one', () => {
-    const s = parse(['lowerdir=/a', ...RW, 'index=on', 'index=off', 'redirect_dir=on', 'metacopy=on', 'xino=auto', 'uuid=null', 'volatile', 'default_permissions']);
+    const s = parse([
+      'lowerdir=/a',
+      ...RW,
+      'index=on',
+      'index=off',
+      'redirect_dir=on',
+      'metacopy=on',
+      'xino=auto',
+      'uuid=null',
+      'volatile',
+      'default_permissions',
+    ]);
     expect(s.features).toMatchObject({ index: false, redirectDir: 'on', metacopy: true, xino: 'auto', uuid: 'null', volatile: true, defaultPermissions: true });
   });
 

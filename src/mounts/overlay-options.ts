@@ -43,9 +43,33 @@ export interface OverlaySnapshot {
 // Generic options the VFS, mount(8), or a security module consume before overlayfs sees them; they do
 // not change what the layers are. `ro`/`rw` are read for `readonly`.
 const GENERIC_FLAGS = new Set([
-  'ro', 'rw', 'sync', 'async', 'dirsync', 'lazytime', 'nolazytime', 'mand', 'nomand', 'silent', 'loud',
-  'defaults', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'atime', 'noatime', 'diratime',
-  'nodiratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'seclabel',
+  'ro',
+  'rw',
+  'sync',
+  'async',
+  'dirsync',
+  'lazytime',
+  'nolazytime',
+  'mand',
+  'nomand',
+  'silent',
+  'loud',
+  'defaults',
+  'suid',
+  'nosuid',
+  'dev',
+  'nodev',
+  'exec',
+  'noexec',
+  'atime',
+  'noatime',
+  'diratime',
+  'nodiratime',
+  'relatime',
+  'norelatime',
+  'strictatime',
+  'nostrictatime',
+  'seclabel',
 ]);
 const LSM_KEYS = /^(context|fscontext|defcontext|rootcontext|smackfs(def|floor|hat|root|transmute))$/;
 
@@ -232,7 +256,8 @@ function verify(s: Settings): void {
     else s.metacopy = false;
   }
   if (s.userxattr) {
-    if (s.set.redirect && s.redirectDir !== 'nofollow') throw bad(`conflicting options: userxattr,redirect_dir=${s.redirectDir} (the kernel refuses this mount)`);
+    if (s.set.redirect && s.redirectDir !== 'nofollow')
+      throw bad(`conflicting options: userxattr,redirect_dir=${s.redirectDir} (the kernel refuses this mount)`);
     if (s.metacopy && s.set.metacopy) throw bad('conflicting options: userxattr,metacopy=on (the kernel refuses this mount)');
     // The kernel silently turns the defaults off: a userxattr mount never uses redirect or metacopy.
     s.redirectDir = 'nofollow';

@@ -13,7 +13,6 @@ import { fromWire } from './diff-handler.js';
 import { GrpcError } from './grpc-status.js';
 import type { ApplyRequest, WireDescriptor } from './proto.js';
 
-
 export interface ApplyOutcome {
   readonly descriptor: WireDescriptor;
   readonly target: ApplyTarget;
@@ -35,10 +34,16 @@ export async function handleApply(request: ApplyRequest, ctx: CallContext, clien
   }
   const payloads = Object.keys(request.payloads);
   if (payloads.length > 0) {
-    throw new GrpcError(status.UNIMPLEMENTED, `layer ${desc.digest}: stream processor payloads (${payloads.join(', ')}) are not supported; overlaydiff applies plain, gzip and zstd layers only`);
+    throw new GrpcError(
+      status.UNIMPLEMENTED,
+      `layer ${desc.digest}: stream processor payloads (${payloads.join(', ')}) are not supported; overlaydiff applies plain, gzip and zstd layers only`,
+    );
   }
   if (isEncryptedMediaType(desc.mediaType) || !isApplicableMediaType(desc.mediaType)) {
-    throw new GrpcError(status.UNIMPLEMENTED, `layer ${desc.digest}: media type ${desc.mediaType} is not supported (encrypted layers need a decrypting stream processor)`);
+    throw new GrpcError(
+      status.UNIMPLEMENTED,
+      `layer ${desc.digest}: media type ${desc.mediaType} is not supported (encrypted layers need a decrypting stream processor)`,
+    );
   }
   const mounts = request.mounts.map(fromWire);
   let target: ApplyTarget;

@@ -1,5 +1,14 @@
 // A gRPC connection to containerd's own socket: unary calls with the namespace (and lease) as metadata, errors naming the call.
-import { Metadata, credentials, status, type CallOptions, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  Metadata,
+  credentials,
+  status,
+  type CallOptions,
+  type Client,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { NAMESPACE_HEADER } from './call-context.js';
 import { GrpcError, isServiceError } from './grpc-status.js';
 import { containerdServices } from './proto.js';

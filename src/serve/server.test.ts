@@ -24,7 +24,12 @@ describe('startServer (no containerd needed)', () => {
     const server = await startServer({ address, containerdAddress: join(root, 'none.sock'), log });
     try {
       expect(lstatSync(address).mode & 0o777).toBe(0o600);
-      const answer = await callDiffer(address, 'Apply', { diff: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip+encrypted', digest: `sha256:${'a'.repeat(64)}` } }, 'ns1');
+      const answer = await callDiffer(
+        address,
+        'Apply',
+        { diff: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip+encrypted', digest: `sha256:${'a'.repeat(64)}` } },
+        'ns1',
+      );
       expect(answer.error?.code).toBe(status.UNIMPLEMENTED);
       expect(lines.at(-1)).toMatchObject({ level: 'error', msg: 'call failed', method: 'Apply', namespace: 'ns1', code: 'UNIMPLEMENTED' });
     } finally {
@@ -38,7 +43,12 @@ describe('startServer (no containerd needed)', () => {
     const server = await startServer({ address, containerdAddress: join(root, 'none.sock'), log });
     try {
       const upper = mkdtempSync(join(root, 'upper-'));
-      const answer = await callDiffer(address, 'Diff', { left: [], right: [{ type: 'bind', source: upper, options: ['ro', 'rbind'] }], mediaType: 'application/vnd.oci.image.layer.v1.tar' }, 'ns1');
+      const answer = await callDiffer(
+        address,
+        'Diff',
+        { left: [], right: [{ type: 'bind', source: upper, options: ['ro', 'rbind'] }], mediaType: 'application/vnd.oci.image.layer.v1.tar' },
+        'ns1',
+      );
       expect(answer.error?.code).toBe(status.UNAVAILABLE);
       expect(answer.error?.details).toContain(`containerd at ${join(root, 'none.sock')}: leases Create`);
     } finally {
@@ -55,7 +65,9 @@ describe('startServer (no containerd needed)', () => {
     const live = createServer();
     await new Promise<void>((resolve) => live.listen(address, resolve));
     try {
-      await expect(startServer({ address, containerdAddress: join(root, 'none.sock'), log })).rejects.toThrow(`${address}: another server is listening on this socket`);
+      await expect(startServer({ address, containerdAddress: join(root, 'none.sock'), log })).rejects.toThrow(
+        `${address}: another server is listening on this socket`,
+      );
     } finally {
       await new Promise((resolve) => live.close(resolve));
     }

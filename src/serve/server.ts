@@ -53,7 +53,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const inFlight = new Map<CallContext, Promise<void>>();
   let closing = false;
 
-  const handler = <Req>(method: 'Diff' | 'Apply', run: (request: Req, ctx: CallContext) => Promise<Answer>) =>
+  const handler =
+    <Req>(method: 'Diff' | 'Apply', run: (request: Req, ctx: CallContext) => Promise<Answer>) =>
     (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>): void => {
       const started = performance.now();
       const base = { method, mounts: mountsOf(call.request) };
@@ -98,7 +99,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const d = outcome.descriptor;
       return {
         response: { applied: d },
-        fields: { mediaType: request.diff?.mediaType, digest: request.diff?.digest, diffID: d.digest, bytes: outcome.blobBytes, tarBytes: d.size, target: outcome.target.dir, format: outcome.target.format },
+        fields: {
+          mediaType: request.diff?.mediaType,
+          digest: request.diff?.digest,
+          diffID: d.digest,
+          bytes: outcome.blobBytes,
+          tarBytes: d.size,
+          target: outcome.target.dir,
+          format: outcome.target.format,
+        },
       };
     }),
   });

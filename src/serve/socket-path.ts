@@ -22,8 +22,12 @@ export async function prepareSocketPath(path: string): Promise<void> {
     if (errnoCode(err) === 'ENOENT') return;
     throw ioError('inspect the socket path', path, err);
   }
-  if (!isSocket) throw new OverlaydiffError('E_USAGE', `${path}: exists and is not a socket; choose another socket (option \`address\`) or remove it`, { path });
-  if (await answers(path)) throw new OverlaydiffError('E_USAGE', `${path}: another server is listening on this socket; stop it first or choose another socket (option \`address\`)`, { path });
+  if (!isSocket)
+    throw new OverlaydiffError('E_USAGE', `${path}: exists and is not a socket; choose another socket (option \`address\`) or remove it`, { path });
+  if (await answers(path))
+    throw new OverlaydiffError('E_USAGE', `${path}: another server is listening on this socket; stop it first or choose another socket (option \`address\`)`, {
+      path,
+    });
   try {
     unlinkSync(path);
   } catch (err) {

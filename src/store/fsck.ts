@@ -121,11 +121,18 @@ function checkImage(layout: string, d: OciDescriptor, diffIDs: ReadonlyMap<strin
   }
   layers.forEach((layer, i) => {
     const actual = diffIDs.get(layer.digest);
-    if (actual !== undefined && actual !== expected[i]) errors.push(`${d.digest}: layer ${i} (${layer.digest}) has diffID ${actual}, config says ${expected[i]}`);
+    if (actual !== undefined && actual !== expected[i])
+      errors.push(`${d.digest}: layer ${i} (${layer.digest}) has diffID ${actual}, config says ${expected[i]}`);
   });
 }
 
-async function hashBlob(path: string, isLayer: boolean, progress: ProgressCounter, errors: string[], warnings: string[]): Promise<{ digest: string; diffID?: string } | undefined> {
+async function hashBlob(
+  path: string,
+  isLayer: boolean,
+  progress: ProgressCounter,
+  errors: string[],
+  warnings: string[],
+): Promise<{ digest: string; diffID?: string } | undefined> {
   try {
     if (isLayer) {
       const hashes = newLayerHashes();

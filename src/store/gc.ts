@@ -67,7 +67,11 @@ async function collect(options: GcOptions): Promise<GcResult> {
       const mark = markReachable(roots, (d) => loadJsonBlob(layout, d));
       const problems = [...mark.missing.map((d) => `${d} is missing`), ...mark.invalid.map((i) => `${i.digest}: ${i.reason}`)];
       if (problems.length > 0) {
-        throw new OverlaydiffError('E_BAD_ARCHIVE', `${layout}: refusing to collect garbage, the references are incomplete (${problems.join('; ')}); fsck lists what is broken`, { path: layout });
+        throw new OverlaydiffError(
+          'E_BAD_ARCHIVE',
+          `${layout}: refusing to collect garbage, the references are incomplete (${problems.join('; ')}); fsck lists what is broken`,
+          { path: layout },
+        );
       }
       crashPoint('gc-marked');
       const plan = planSweep(listing.blobs, listing.temps, new Set(mark.reachable.keys()), cutoffMs, isProcessAlive);

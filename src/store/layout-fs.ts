@@ -1,18 +1,6 @@
 // The image layout on disk: creating it, reading index.json and blobs, and writing blobs and the index durably.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -101,7 +89,8 @@ export function loadJsonBlob(layout: string, descriptor: OciDescriptor): LoadRes
     if (errnoCode(err) === 'ENOENT') return { kind: 'missing' };
     throw ioError('read blob', path, err);
   }
-  if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== descriptor.digest) return { kind: 'invalid', reason: 'content does not match its digest' };
+  if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== descriptor.digest)
+    return { kind: 'invalid', reason: 'content does not match its digest' };
   try {
     return { kind: 'ok', value: JSON.parse(bytes.toString('utf8')) as unknown };
   } catch (err) {

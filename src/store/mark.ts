@@ -3,7 +3,10 @@ import { isIndex, isIndexMediaType, isManifest, isManifestMediaType, type OciDes
 import { isSha256Digest } from '../blob/digest.js';
 
 /** What loading a JSON blob gave: its parsed value, or why it could not be read. */
-export type LoadResult = { readonly kind: 'ok'; readonly value: unknown } | { readonly kind: 'missing' } | { readonly kind: 'invalid'; readonly reason: string };
+export type LoadResult =
+  | { readonly kind: 'ok'; readonly value: unknown }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'invalid'; readonly reason: string };
 
 export interface MarkResult {
   /** Every reachable descriptor by digest (the first one met for each digest). */

@@ -18,10 +18,16 @@ export interface TaggedImage {
  */
 export function readTaggedImage(layout: string, tag: string, role: string): TaggedImage {
   assertLayout(layout);
-  const descriptor = readIndex(layout).manifests.filter((m) => refNameOf(m) === tag).at(-1);
+  const descriptor = readIndex(layout)
+    .manifests.filter((m) => refNameOf(m) === tag)
+    .at(-1);
   if (descriptor === undefined) throw new OverlaydiffError('E_NOT_FOUND', `${layout}: no image tagged ${JSON.stringify(tag)} (${role})`, { path: layout });
   if (!isManifestMediaType(descriptor.mediaType)) {
-    throw new OverlaydiffError('E_USAGE', `${layout}: ${tag} is a ${descriptor.mediaType}, not an image manifest; multi-platform images are not supported (${role})`, { path: layout });
+    throw new OverlaydiffError(
+      'E_USAGE',
+      `${layout}: ${tag} is a ${descriptor.mediaType}, not an image manifest; multi-platform images are not supported (${role})`,
+      { path: layout },
+    );
   }
   const manifest = loadJsonBlob(layout, descriptor);
   if (manifest.kind !== 'ok' || !isManifest(manifest.value)) throw badBlob(layout, descriptor.digest, 'image manifest');

@@ -73,7 +73,15 @@ describe('gc', () => {
   it('deletes old unreferenced blobs only after rm, keeps young ones, and dry-run deletes nothing', async () => {
     const keep = await diffToLayout({ upper: upper('k', 'keep'), layout, tag: 'keep' });
     const gone = await diffToLayout({ upper: upper('g', 'gone'), layout, tag: 'gone' });
-    for (const d of [keep.layer.descriptor.digest, keep.config.digest, keep.manifest.digest, gone.layer.descriptor.digest, gone.config.digest, gone.manifest.digest]) ageBlob(d);
+    for (const d of [
+      keep.layer.descriptor.digest,
+      keep.config.digest,
+      keep.manifest.digest,
+      gone.layer.descriptor.digest,
+      gone.config.digest,
+      gone.manifest.digest,
+    ])
+      ageBlob(d);
     expect((await gc({ layout })).deleted).toEqual([]);
     expect(await removeTag({ layout, tag: 'gone' })).toBe(1);
     const dry = await gc({ layout, dryRun: true });

@@ -8,15 +8,7 @@ import { OverlaydiffError, abortable } from '../errors.js';
 import type { DiffOptions, DiffResult } from '../types.js';
 import { exists, blobPath, ensureIndex, ensureLayout, readIndexOrEmpty, storeBlob, storeBytes, writeIndex } from './layout-fs.js';
 import { withLayoutLock } from './lock.js';
-import {
-  MEDIA_TYPE_CONFIG,
-  MEDIA_TYPE_MANIFEST,
-  REF_NAME_ANNOTATION,
-  refNameOf,
-  type ImageConfig,
-  type OciDescriptor,
-  type OciManifest,
-} from './oci-types.js';
+import { MEDIA_TYPE_CONFIG, MEDIA_TYPE_MANIFEST, REF_NAME_ANNOTATION, refNameOf, type ImageConfig, type OciDescriptor, type OciManifest } from './oci-types.js';
 import { readTaggedImage } from './read-image.js';
 import { DEFAULT_TAG, isValidRefName } from './ref-name.js';
 import { crashPoint, pauseBeforeIndex } from './fault-points.js';
@@ -65,7 +57,12 @@ async function storeImage(options: LayoutDiffOptions): Promise<LayoutDiffResult>
   await withLayoutLock(layout, async () => ensureIndex(layout), options.signal);
   const baseImage = base === undefined ? undefined : readTaggedImage(layout, base, 'option `base`');
 
-  const layer = await storeBlob(layout, (out) => diff({ ...diffOptions, output: out }), (d) => d.descriptor.digest, 'layer-temp-written');
+  const layer = await storeBlob(
+    layout,
+    (out) => diff({ ...diffOptions, output: out }),
+    (d) => d.descriptor.digest,
+    'layer-temp-written',
+  );
   crashPoint('layer-stored');
   const created = createdTime(options.sourceDateEpoch);
   const config = imageConfig(baseImage?.config, layer.diffID, created);
@@ -88,9 +85,13 @@ async function storeImage(options: LayoutDiffOptions): Promise<LayoutDiffResult>
       // Under the lock GC cannot run: whatever exists now stays until the index references it.
       for (const d of [configDescriptor, ...manifest.layers, manifestDescriptor]) {
         if (!exists(blobPath(layout, d.digest))) {
-          throw new OverlaydiffError('E_NOT_FOUND', `${layout}: blob ${d.digest} vanished before the index was updated (a GC with a grace period shorter than this write?); nothing was published`, {
-            path: layout,
-          });
+          throw new OverlaydiffError(
+            'E_NOT_FOUND',
+            `${layout}: blob ${d.digest} vanished before the index was updated (a GC with a grace period shorter than this write?); nothing was published`,
+            {
+              path: layout,
+            },
+          );
         }
       }
       const index = readIndexOrEmpty(layout);
@@ -104,7 +105,10 @@ async function storeImage(options: LayoutDiffOptions): Promise<LayoutDiffResult>
 
 function checkRefName(what: string, name: string): void {
   if (!isValidRefName(name)) {
-    throw new OverlaydiffError('E_USAGE', `invalid ${what} ${JSON.stringify(name)}: a ref name is components of letters and digits joined by one of - . _ : @ + or --, separated by /`);
+    throw new OverlaydiffError(
+      'E_USAGE',
+      `invalid ${what} ${JSON.stringify(name)}: a ref name is components of letters and digits joined by one of - . _ : @ + or --, separated by /`,
+    );
   }
 }
 
@@ -123,7 +127,18 @@ export function createdTime(sourceDateEpoch: number | undefined): string {
 }
 
 // Node's process.arch → the GOARCH names the image spec uses.
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips: 'mips', mipsel: 'mipsle' };
+const GOARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  ia32: '386',
+  arm: 'arm',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+  mips: 'mips',
+  mipsel: 'mipsle',
+};
 
 function hostArchitecture(): string {
   return GOARCH[process.arch] ?? process.arch;

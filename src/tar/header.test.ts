@@ -112,7 +112,10 @@ describe('encodeEntryHeaders: the ustar header', () => {
     expect(field(headers, 'magic').toString('latin1')).toBe('ustar\0');
     expect(field(headers, 'version').toString('latin1')).toBe('00');
     for (const empty of ['linkname', 'uname', 'gname', 'prefix'] as const) {
-      expect(field(headers, empty).every((byte) => byte === 0), `${empty} is empty`).toBe(true);
+      expect(
+        field(headers, empty).every((byte) => byte === 0),
+        `${empty} is empty`,
+      ).toBe(true);
     }
     expect(headers.subarray(500).every((byte) => byte === 0)).toBe(true);
   });
@@ -268,7 +271,15 @@ describe('encodeEntryHeaders: PAX records', () => {
   it('stores each xattr as SCHILY.xattr.<name> with its raw value, in the given order', () => {
     const capability = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x0a, 0x00, 0x00, 0x00, 0xff, 0x0a]);
     const { pax } = splitHeaders(
-      encodeEntryHeaders(entry({ path: b('bin/ping'), xattrs: [{ name: b('security.capability'), value: capability }, { name: b('user.a'), value: b('=x') }] })),
+      encodeEntryHeaders(
+        entry({
+          path: b('bin/ping'),
+          xattrs: [
+            { name: b('security.capability'), value: capability },
+            { name: b('user.a'), value: b('=x') },
+          ],
+        }),
+      ),
     );
     expect(pax).toEqual(records(['SCHILY.xattr.security.capability', capability], ['SCHILY.xattr.user.a', '=x']));
   });
@@ -285,7 +296,10 @@ describe('encodeEntryHeaders: PAX records', () => {
           uid: 4_000_000,
           gid: 5_000_000,
           mtime: -10n,
-          xattrs: [{ name: b('user.z'), value: b('1') }, { name: b('trusted.a'), value: b('2') }],
+          xattrs: [
+            { name: b('user.z'), value: b('1') },
+            { name: b('trusted.a'), value: b('2') },
+          ],
         }),
       ),
     );

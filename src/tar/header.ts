@@ -208,7 +208,13 @@ function encodeUstarBlock(v: UstarValues): Buffer {
 // Written as GNU tar, Go and Python do: 6 octal digits, NUL, space.
 function writeChecksum(block: Buffer): void {
   const { offset, size } = FIELD.chksum;
-  block.write(`${headerChecksums(block).unsigned.toString(8).padStart(size - 2, '0')}\0 `, offset, 'latin1');
+  block.write(
+    `${headerChecksums(block)
+      .unsigned.toString(8)
+      .padStart(size - 2, '0')}\0 `,
+    offset,
+    'latin1',
+  );
 }
 
 /**

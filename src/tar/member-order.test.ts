@@ -3,7 +3,18 @@ import { OverlaydiffError } from '../errors.js';
 import type { TarEntry } from '../types.js';
 import { MemberOrder, compareMemberPositions, memberPosition } from './member-order.js';
 
-const member = (path: string): TarEntry => ({ path: Buffer.from(path), type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0n, size: 0n, devMajor: 0, devMinor: 0, xattrs: [] });
+const member = (path: string): TarEntry => ({
+  path: Buffer.from(path),
+  type: 'file',
+  mode: 0,
+  uid: 0,
+  gid: 0,
+  mtime: 0n,
+  size: 0n,
+  devMajor: 0,
+  devMinor: 0,
+  xattrs: [],
+});
 
 function check(paths: string[]): void {
   const order = new MemberOrder();

@@ -24,10 +24,7 @@ const RECORD_PUNCTUATION = SPACE.length + SEPARATOR.length + NEWLINE.length;
  */
 export function encodePaxRecord(key: Buffer, value: Buffer): Buffer {
   if (key.length === 0 || key.includes(EQUALS) || key.includes(NUL)) {
-    throw new OverlaydiffError(
-      'E_UNREPRESENTABLE',
-      `PAX record key "${displayPath(key)}" is empty or holds '=' or NUL; a PAX header cannot carry it`,
-    );
+    throw new OverlaydiffError('E_UNREPRESENTABLE', `PAX record key "${displayPath(key)}" is empty or holds '=' or NUL; a PAX header cannot carry it`);
   }
   if (value.length === 0) {
     throw new OverlaydiffError(

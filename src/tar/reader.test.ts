@@ -116,7 +116,17 @@ describe('readTar on archives from our own encoder', () => {
     const data = b('hello\n');
     const tar = archive([
       [entry({ path: b('dir'), type: 'dir', mode: 0o755 })],
-      [entry({ path: b('dir/file'), size: BigInt(data.length), mode: 0o4755, uid: 3_000_000, gid: 42, xattrs: [{ name: b('security.capability'), value: binary }] }), data],
+      [
+        entry({
+          path: b('dir/file'),
+          size: BigInt(data.length),
+          mode: 0o4755,
+          uid: 3_000_000,
+          gid: 42,
+          xattrs: [{ name: b('security.capability'), value: binary }],
+        }),
+        data,
+      ],
       [entry({ path: b('dir/hard'), type: 'hardlink', linkTarget: b('dir/file') })],
       [entry({ path: b('dir/sym'), type: 'symlink', linkTarget: Buffer.from([0x2e, 0xff, 0x2f]) })],
       [entry({ path: b('dev'), type: 'char', devMajor: 1, devMinor: 3 })],

@@ -155,8 +155,7 @@ class PendingMeta {
         if (value.length === 0) {
           this.xattrs.delete(name.toString('latin1'));
           this.emptyXattrs.push(Buffer.from(name));
-        }
-        else this.xattrs.set(name.toString('latin1'), { name: Buffer.from(name), value: Buffer.from(value) });
+        } else this.xattrs.set(name.toString('latin1'), { name: Buffer.from(name), value: Buffer.from(value) });
         continue;
       }
       const k = key.toString('latin1');
@@ -266,7 +265,10 @@ function parseNumber(field: Buffer, what: string, context: string): bigint {
     return value;
   }
   if (first === 0xff) throw bad(`${context}: negative ${what} in base-256 is not supported`);
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ ]+/, '');
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[ ]+/, '');
   if (text === '') return 0n;
   if (!/^[0-7]+$/.test(text)) throw bad(`${context}: malformed ${what} field ${JSON.stringify(text)}`);
   return BigInt(`0o${text}`);

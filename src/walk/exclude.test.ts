@@ -4,8 +4,7 @@ import { OverlaydiffError } from '../errors.js';
 import { createExcludeFilter, toMatchText, type ExcludeFilter } from './exclude.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
-const bytes = (...parts: (string | number[])[]): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? b(p) : Buffer.from(p))));
+const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? b(p) : Buffer.from(p))));
 
 function filterFor(...patterns: string[]): ExcludeFilter {
   const filter = createExcludeFilter(patterns);
@@ -54,13 +53,7 @@ describe('createExcludeFilter: what a pattern matches', () => {
   ];
 
   it('**/*.log matches .log names at any depth, dotfiles included, and everything below a .log directory', () => {
-    expect(excluded(['**/*.log'], tree)).toEqual([
-      'a.log',
-      '.hidden.log',
-      'var/log/syslog.log',
-      'var/log/old/x.log',
-      'dir.log/inside.txt',
-    ]);
+    expect(excluded(['**/*.log'], tree)).toEqual(['a.log', '.hidden.log', 'var/log/syslog.log', 'var/log/old/x.log', 'dir.log/inside.txt']);
   });
 
   it('var/cache matches that path and its subtree, not siblings sharing a prefix nor the same name deeper', () => {
@@ -124,11 +117,7 @@ describe('createExcludeFilter: what a pattern matches', () => {
   });
 
   it('excludes a path when any one of several patterns matches', () => {
-    expect(excluded(['*.tmp', 'var/cache', '**/*.log'], ['a.tmp', 'var/cache/x', 'q/r.log', 'q/r.txt'])).toEqual([
-      'a.tmp',
-      'var/cache/x',
-      'q/r.log',
-    ]);
+    expect(excluded(['*.tmp', 'var/cache', '**/*.log'], ['a.tmp', 'var/cache/x', 'q/r.log', 'q/r.txt'])).toEqual(['a.tmp', 'var/cache/x', 'q/r.log']);
   });
 });
 
@@ -141,12 +130,44 @@ describe('createExcludeFilter: subtrees', () => {
 
   it('agrees with picomatch applied to the path and each of its ancestors', () => {
     const patterns = [
-      '**/*.log', 'var/cache', 'var/cache/**', '*.tmp', 'a/*/c', '**/b', '{x,y}/**/z', '.*', 'a/**/b/*', '[!a]*/q',
-      'bad-*/**', '**', '*', '!(keep)', '*/!(b)', '+(a|b)/c', 'a/**',
+      '**/*.log',
+      'var/cache',
+      'var/cache/**',
+      '*.tmp',
+      'a/*/c',
+      '**/b',
+      '{x,y}/**/z',
+      '.*',
+      'a/**/b/*',
+      '[!a]*/q',
+      'bad-*/**',
+      '**',
+      '*',
+      '!(keep)',
+      '*/!(b)',
+      '+(a|b)/c',
+      'a/**',
     ];
     const paths = [
-      'a', 'a/b', 'a/b/c', 'a/b/c/d', 'var/cache', 'var/cache/x', 'x/z', 'y/m/n/z/w', 'q.log', 'd/q.log/e', '.env', 'b/q/r',
-      'a/q', 'a.tmp/b.tmp', 'bad-x', 'bad-x/y', 'keep', 'keep/x', 'ab/c/d',
+      'a',
+      'a/b',
+      'a/b/c',
+      'a/b/c/d',
+      'var/cache',
+      'var/cache/x',
+      'x/z',
+      'y/m/n/z/w',
+      'q.log',
+      'd/q.log/e',
+      '.env',
+      'b/q/r',
+      'a/q',
+      'a.tmp/b.tmp',
+      'bad-x',
+      'bad-x/y',
+      'keep',
+      'keep/x',
+      'ab/c/d',
     ];
     for (const pattern of patterns) {
       const reference = picomatch(pattern, { dot: true, posix: true });
@@ -238,7 +259,7 @@ describe('createExcludeFilter: names that are not UTF-8', () => {
 
   it('decodes valid UTF-8 unchanged and maps distinct byte strings to distinct texts (seeded)', () => {
     let seed = 0x5eed;
-    const random = (n: number): number => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) % n);
+    const random = (n: number): number => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) % n;
     const seen = new Map<string, string>();
     for (let i = 0; i < 5000; i++) {
       // Bias toward bytes that start or continue UTF-8 sequences, so valid and broken ones mix.

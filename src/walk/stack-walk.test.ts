@@ -41,7 +41,10 @@ describe('walkStack on one layer', () => {
 describe('walkStack', () => {
   const names = async (roots: string[], ns: 'trusted' | 'user' = 'user'): Promise<string[]> => {
     const out: string[] = [];
-    for await (const e of walkStack(roots.map((r) => Buffer.from(r)), { dialect: dialectFor(ns) })) {
+    for await (const e of walkStack(
+      roots.map((r) => Buffer.from(r)),
+      { dialect: dialectFor(ns) },
+    )) {
       out.push(`${e.entry.path.toString()}@${e.layer}${e.hidesBelow ? '!' : ''}`);
     }
     return out;

@@ -127,9 +127,7 @@ function openDir(path: Buffer, lowerPath: Buffer, layers: OpenDir['layers']): Op
 }
 
 function unsupportedRedirect(entry: FsEntry, squashing: boolean): OverlaydiffError {
-  const why = squashing
-    ? 'a renamed directory inside squashed uppers is not supported yet'
-    : 'the walk was given no lowers to resolve it from';
+  const why = squashing ? 'a renamed directory inside squashed uppers is not supported yet' : 'the walk was given no lowers to resolve it from';
   return new OverlaydiffError(
     'E_UNSUPPORTED_OVERLAY',
     `${displayPath(entry.absPath)}: overlay.redirect is set (a directory renamed with redirect_dir=on): ${why}`,
