@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 NPM_STAMP := node_modules/.package-lock.json
 APT_PACKAGES := attr libcap2-bin umoci skopeo oci-image-tool zstd containerd zsh fish groff-base \
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user-static libdeflate-dev
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user-static libdeflate-dev \
+  pigz time
 REPORTS := .reports
 # The one in-repo N-API addon (binding.gyp); npm ci builds it, a changed source rebuilds it.
 ADDON := build/Release/overlaydiff.node
@@ -17,7 +18,8 @@ CONTAINERD2 := .tools/containerd/usr/bin/containerd
 # System tools the tests and the example use (getfattr/setfattr, setcap; umoci, skopeo and oci-image-tool
 # read the OCI layouts we write; zstd reads our zstd layers; containerd imports and unpacks them; zsh and
 # fish load the completion scripts; groff renders the man pages; the cross compilers and qemu build and
-# load the prebuilt addons; libdeflate-dev is the static libdeflate the addon links for gzip);
+# load the prebuilt addons; libdeflate-dev is the static libdeflate the addon links for gzip; pigz and GNU
+# time are make bench's baselines and RSS meter);
 # npm packages from the lockfile.
 deps: system-deps $(NPM_STAMP) $(UMOCI_ZSTD) $(CONTAINERD2) $(ADDON)
 
@@ -28,7 +30,7 @@ system-deps:
 	  || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null \
 	  || ! command -v zsh >/dev/null || ! command -v fish >/dev/null || ! command -v groff >/dev/null \
 	  || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v musl-gcc >/dev/null || ! command -v qemu-aarch64-static >/dev/null \
-	  || [ ! -f /usr/include/libdeflate.h ]; then \
+	  || [ ! -f /usr/include/libdeflate.h ] || ! command -v pigz >/dev/null || [ ! -x /usr/bin/time ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 $(UMOCI_ZSTD):
