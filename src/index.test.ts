@@ -1,8 +1,7 @@
 // The public API as a caller sees it: every long operation ends with E_ABORTED on abort, before or mid-way.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   apply,
   applyMounts,
@@ -20,19 +19,18 @@ import {
   type ProgressListener,
 } from './index.js';
 import { withLayoutLock } from './store/lock.js';
+import { tempDirs } from '../fixtures/temp-dirs.js';
 
 let root: string;
 let upper: string;
 let lower: string;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'overlaydiff-api-'));
-  upper = join(root, 'upper');
-  lower = join(root, 'lower');
-  mkdirSync(join(upper, 'd'), { recursive: true });
-  mkdirSync(lower);
+  const dirs = tempDirs('overlaydiff-api-', 'upper', 'lower');
+  ({ root, upper, lower } = dirs);
+  mkdirSync(join(upper, 'd'));
   for (const name of ['a', 'b', 'c', 'd/e', 'd/f']) writeFileSync(join(upper, name), `data of ${name}\n`.repeat(100));
+  return dirs.remove;
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const at = (name: string): string => join(root, name);
 const aborted = (): AbortSignal => AbortSignal.abort(new Error('stop'));

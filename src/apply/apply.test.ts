@@ -3,10 +3,11 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OverlaydiffError } from '../errors.js';
 import { getXattr } from '../fsio/xattr.js';
 import { tarOf as tar, type Member } from '../../fixtures/layer-tar.js';
+import { tempDirs } from '../../fixtures/temp-dirs.js';
 import { apply, type ApplyOptions } from './apply.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -16,17 +17,13 @@ async function* once(data: Buffer): AsyncGenerator<Buffer> {
   yield data;
 }
 
-let root: string;
 let dir: string;
 let outside: string;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'overlaydiff-apply-'));
-  dir = join(root, 'dir');
-  outside = join(root, 'outside');
-  mkdirSync(dir);
-  mkdirSync(outside);
+  const dirs = tempDirs('overlaydiff-apply-', 'dir', 'outside');
+  ({ dir, outside } = dirs);
+  return dirs.remove;
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 async function applyTar(members: readonly Member[], options: Omit<ApplyOptions, 'layer' | 'dir'> = {}): ReturnType<typeof apply> {
   return apply({ ...options, layer: once(tar(members)), dir });

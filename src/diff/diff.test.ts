@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { listTar } from '../../fixtures/tar-members.js';
+import { tempDirs } from '../../fixtures/temp-dirs.js';
 import { setXattr } from '../fsio/xattr.js';
 import { diff } from './diff.js';
 
@@ -14,13 +14,10 @@ let root: string;
 let upper: string;
 let lower: string;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'overlaydiff-diff-'));
-  upper = join(root, 'upper');
-  lower = join(root, 'lower');
-  mkdirSync(upper);
-  mkdirSync(lower);
+  const dirs = tempDirs('overlaydiff-diff-', 'upper', 'lower');
+  ({ root, upper, lower } = dirs);
+  return dirs.remove;
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const xattr = (path: string, name: string, value: string): void => setXattr(Buffer.from(path), Buffer.from(name), Buffer.from(value));
 
