@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { daemonConfigLines, toml } from '../fixtures/containerd-config.js';
 import { CLI, NODE, REPO, must, q, timed } from './lib.js';
 import { buildLower, smallChange } from './trees.js';
 
@@ -95,20 +96,15 @@ function config(root: string, address: string, differAddress: string, differ: st
     'io.containerd.internal.v1.opt',
     'io.containerd.internal.v1.restart',
   ];
-  return `version = 3
-root = ${JSON.stringify(join(root, 'root'))}
-state = ${JSON.stringify(join(root, 'state'))}
-disabled_plugins = ${JSON.stringify(disabled)}
-[grpc]
-  address = ${JSON.stringify(address)}
-[ttrpc]
-  address = ${JSON.stringify(`${address}.ttrpc`)}
-[proxy_plugins.overlaydiff]
-  type = "diff"
-  address = ${JSON.stringify(differAddress)}
-[plugins."io.containerd.service.v1.diff-service"]
-  default = [${JSON.stringify(differ)}]
-`;
+  return [
+    ...daemonConfigLines(3, root, address, disabled),
+    '[proxy_plugins.overlaydiff]',
+    '  type = "diff"',
+    `  address = ${toml(differAddress)}`,
+    '[plugins."io.containerd.service.v1.diff-service"]',
+    `  default = [${toml(differ)}]`,
+    '',
+  ].join('\n');
 }
 
 async function stop(child: ChildProcess | undefined): Promise<void> {

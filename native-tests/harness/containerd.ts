@@ -4,6 +4,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { daemonConfigLines } from '../../fixtures/containerd-config.js';
 import { whyUnavailable } from './preflight.js';
 
 // Only catches a containerd that never answers; a loaded machine can take far longer than an idle one.
@@ -71,32 +72,6 @@ export interface Containerd {
   withImageMounted<T>(namespace: string, ref: string, fn: (rootfs: string) => T): T;
   /** SIGTERM, then SIGKILL after a grace period; unmounts what is left under `dir`; removes `dir`. */
   stop(): Promise<void>;
-}
-
-/** TOML basic strings accept JSON's escapes for the characters a temp path can hold. */
-export const toml = (value: string): string => JSON.stringify(value);
-
-/**
- * The config lines every test daemon shares: its dirs under `dir`, sockets at `address`, no debug
- * or metrics listener, and startup failing (not the first unpack) when overlay cannot work here.
- */
-export function daemonConfigLines(version: number, dir: string, address: string, disabledPlugins: readonly string[]): string[] {
-  return [
-    `version = ${version}`,
-    `root = ${toml(join(dir, 'root'))}`,
-    `state = ${toml(join(dir, 'state'))}`,
-    `temp = ${toml(join(dir, 'tmp'))}`,
-    `disabled_plugins = [${disabledPlugins.map(toml).join(', ')}]`,
-    'required_plugins = ["io.containerd.snapshotter.v1.overlayfs"]',
-    '[grpc]',
-    `  address = ${toml(address)}`,
-    '[ttrpc]',
-    `  address = ${toml(`${address}.ttrpc`)}`,
-    '[debug]',
-    '  address = ""',
-    '[metrics]',
-    '  address = ""',
-  ];
 }
 
 function configFor(dir: string, address: string): string {

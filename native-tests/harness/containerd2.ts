@@ -4,7 +4,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { daemonConfigLines, exited, stopDaemon, toml, waitForExit } from './containerd.js';
+import { daemonConfigLines, toml } from '../../fixtures/containerd-config.js';
+import { exited, stopDaemon, waitForExit } from './containerd.js';
 import { REPO } from './overlay.js';
 import { whyUnavailable } from './preflight.js';
 
