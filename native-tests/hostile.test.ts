@@ -120,7 +120,7 @@ function checkCase(c: Case, run: Run): void {
         : r.status === 0
           ? 'ok'
           : `exit ${r.status}: ${firstLine(stderr)}`;
-    results.push(`  ${c.name} [${run.user}${run.args.length > 0 ? ' ' + run.args.join(' ') : ''}] → ${verdict}`);
+    results.push(`  ${c.name} [${run.user}${run.args.length > 0 ? ` ${run.args.join(' ')}` : ''}] → ${verdict}`);
 
     // Nothing outside DIR: the sandbox, the ancestors of DIR, the host /etc (through the overlay's upperdir).
     expect(diffSnapshots(before, snapshot(box.root, box.dir, c.outsideLinkCountMayChange ?? [])), 'changes outside DIR').toEqual([]);

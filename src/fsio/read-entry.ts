@@ -25,7 +25,7 @@ export function readEntry(path: Buffer, absPath: Buffer): FsEntry {
 function vanished(absPath: Buffer, cause?: unknown): OverlaydiffError {
   return new OverlaydiffError(
     'E_FILE_CHANGED',
-    `${displayPath(absPath)}: vanished during the walk; the upperdir must not change while it is diffed ` + `(unmount the overlay or diff a snapshot)`,
+    `${displayPath(absPath)}: vanished during the walk; the upperdir must not change while it is diffed (unmount the overlay or diff a snapshot)`,
     { path: absPath, cause },
   );
 }
