@@ -226,7 +226,9 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
     const results = await Promise.all(types.map((mt) => c!.ctrAsync(NS, ['snapshots', 'diff', '--media-type', mt, 'small'])));
     for (const r of results) expect(r.status, r.stderr).toBe(0);
     const labels = c.ctr(NS, ['content', 'ls']);
-    const diffIDs = results.map((r) => new RegExp(`${sha256(r.stdout)}\\s.*containerd\\.io/uncompressed=(sha256:[0-9a-f]{64})`).exec(labels)?.[1]);
+    const diffIDs = results.map(
+      (r) => new RegExp(`^${sha256(r.stdout)}[ \\t][^\\n]*containerd\\.io/uncompressed=(sha256:[0-9a-f]{64})`, 'm').exec(labels)?.[1],
+    );
     const seen = results.map((r, i) => `${types[i]}: ${sha256(r.stdout)} -> ${diffIDs[i]}`).join('\n');
     expect(new Set(diffIDs), `${seen}\n${labels}`).toEqual(new Set([sha256(results[0]!.stdout)]));
   });
