@@ -17,8 +17,11 @@ beforeEach(() => {
   fd = rootedAt.openRoot(b(root));
 });
 afterEach(() => {
-  closeSync(fd);
-  rmSync(root, { recursive: true, force: true });
+  try {
+    closeSync(fd);
+  } finally {
+    rmSync(root, { recursive: true, force: true }); // also when openRoot failed (no addon)
+  }
 });
 
 const code = (run: () => unknown): string | undefined => {
