@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { daemonConfigLines, toml } from '../fixtures/containerd-config.js';
+import { CONTAINERD2_DISABLED_PLUGINS, daemonConfigLines, toml } from '../fixtures/containerd-config.js';
 import { CLI, NODE, REPO, must, q, timed } from './lib.js';
 import { buildLower, smallChange } from './trees.js';
 
@@ -88,16 +88,8 @@ class Containerd {
 }
 
 function config(root: string, address: string, differAddress: string, differ: string): string {
-  const disabled = [
-    'io.containerd.grpc.v1.cri',
-    'io.containerd.cri.v1.images',
-    'io.containerd.cri.v1.runtime',
-    'io.containerd.nri.v1.nri',
-    'io.containerd.internal.v1.opt',
-    'io.containerd.internal.v1.restart',
-  ];
   return [
-    ...daemonConfigLines(3, root, address, disabled),
+    ...daemonConfigLines(3, root, address, CONTAINERD2_DISABLED_PLUGINS),
     '[proxy_plugins.overlaydiff]',
     '  type = "diff"',
     `  address = ${toml(differAddress)}`,

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { daemonConfigLines, toml } from '../../fixtures/containerd-config.js';
+import { CONTAINERD2_DISABLED_PLUGINS, daemonConfigLines, toml } from '../../fixtures/containerd-config.js';
 import { exited, stopDaemon, waitForExit } from './containerd.js';
 import { REPO } from './overlay.js';
 import { whyUnavailable } from './preflight.js';
@@ -36,19 +36,9 @@ export function canRunContainerd2(): boolean {
   return false;
 }
 
-// CRI would set up CNI and a sandbox image; NRI opens a socket under /var/run; opt writes /opt/containerd.
-const DISABLED_PLUGINS = [
-  'io.containerd.grpc.v1.cri',
-  'io.containerd.cri.v1.images',
-  'io.containerd.cri.v1.runtime',
-  'io.containerd.nri.v1.nri',
-  'io.containerd.internal.v1.opt',
-  'io.containerd.internal.v1.restart',
-];
-
 function configFor(dir: string, address: string, differAddress: string, differs: readonly string[], unpackDiffer: string): string {
   return [
-    ...daemonConfigLines(3, dir, address, DISABLED_PLUGINS),
+    ...daemonConfigLines(3, dir, address, CONTAINERD2_DISABLED_PLUGINS),
     '[proxy_plugins.overlaydiff]',
     '  type = "diff"',
     `  address = ${toml(differAddress)}`,

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <node_api.h>
+#include "napi-common.h"
 
 // ---- CRC-32 combination (gzip's CRC, reflected polynomial 0xEDB88320) ----
 // crc(A ‖ B) = crc(A)·x^(8|B|) mod P ⊕ crc(B); polynomials are kept bit-reversed (bit 31 is x^0).
@@ -48,12 +48,11 @@ static uint32_t crc32_combine_bytes(uint32_t crc1, uint32_t crc2, uint64_t len2)
 
 // crc32Combine(crc1: number, crc2: number, len2: number): number
 static napi_value crc32_combine_js(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   uint32_t crc1 = 0, crc2 = 0;
   double len2 = 0;
-  if (argc < 3 || napi_get_value_uint32(env, argv[0], &crc1) != napi_ok || napi_get_value_uint32(env, argv[1], &crc2) != napi_ok ||
+  if (!get_args(env, info, 3, argv)) return NULL;
+  if (napi_get_value_uint32(env, argv[0], &crc1) != napi_ok || napi_get_value_uint32(env, argv[1], &crc2) != napi_ok ||
       napi_get_value_double(env, argv[2], &len2) != napi_ok || !(len2 >= 0)) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "crc32Combine(crc1, crc2, length2) takes unsigned numbers");
     return NULL;
@@ -383,19 +382,15 @@ static void deflate_complete(napi_env env, napi_status status, void *data) {
 // `input` must not change until the callback runs. `output` is raw deflate: with `last`, a complete
 // stream; without, blocks that continue into the next piece, ending byte-aligned after a sync marker.
 static napi_value deflate_block(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool is_buffer = false;
-  int32_t level = 0;
+  void *input;
+  size_t input_size;
+  int32_t level;
   bool last = false;
   napi_valuetype callback_type = napi_undefined;
-  if (argc >= 4) {
-    napi_is_buffer(env, argv[0], &is_buffer);
-    napi_typeof(env, argv[3], &callback_type);
-  }
-  if (!is_buffer || argc < 4 || napi_get_value_int32(env, argv[1], &level) != napi_ok || level < 1 || level > 12 ||
-      napi_get_value_bool(env, argv[2], &last) != napi_ok || callback_type != napi_function) {
+  if (!get_args(env, info, 4, argv) || !get_buffer(env, argv[0], &input, &input_size) || !get_int(env, argv[1], &level)) return NULL;
+  napi_typeof(env, argv[3], &callback_type);
+  if (level < 1 || level > 12 || napi_get_value_bool(env, argv[2], &last) != napi_ok || callback_type != napi_function) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "deflateBlock(input: Buffer, level: 1-12, last: boolean, callback)");
     return NULL;
   }
@@ -404,9 +399,8 @@ static napi_value deflate_block(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  void *input;
-  napi_get_buffer_info(env, argv[0], &input, &job->input_size);
   job->input = input;
+  job->input_size = input_size;
   job->level = level;
   job->last = last;
   napi_create_reference(env, argv[0], 1, &job->input_ref);

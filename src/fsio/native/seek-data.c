@@ -17,8 +17,9 @@ static napi_value seek_data_or_hole(napi_env env, napi_callback_info info) {
   double offset;
   char whence_name[8];
   size_t whence_len = 0;
-  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "fd must be a non-negative integer");
+  if (!get_int(env, argv[0], &fd)) return NULL;
+  if (fd < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "fd must be a non-negative integer");
     return NULL;
   }
   if (napi_get_value_double(env, argv[1], &offset) != napi_ok || !(offset >= 0) || offset > 9007199254740992.0) {
@@ -50,7 +51,7 @@ static napi_value seek_data_or_hole(napi_env env, napi_callback_info info) {
 // Registered by addon.c: the package has one addon (node-gyp-build loads one per package).
 napi_value seek_data_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"seek", NULL, seek_data_or_hole, NULL, NULL, NULL, napi_default, NULL},
+    NAPI_METHOD("seek", seek_data_or_hole),
   };
   napi_define_properties(env, exports, 1, props);
   return exports;
