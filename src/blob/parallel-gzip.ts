@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { constants as zlib, crc32, deflateRaw } from 'node:zlib';
-import { loadNativeAddon } from '../fsio/native-addon.js';
+import { optionalNativeAddon } from '../fsio/native-addon.js';
 
 /**
  * The input is cut into blocks of this many bytes. Part of the output format: each block is deflated
@@ -69,14 +69,7 @@ let addonDeflate: DeflateAddon | null | undefined;
 
 // The addon when it loads and was built with libdeflate; null otherwise (looked up once).
 function libdeflateAddon(): DeflateAddon | null {
-  if (addonDeflate === undefined) {
-    try {
-      const addon = loadNativeAddon<DeflateAddon>();
-      addonDeflate = typeof addon.deflateBlock === 'function' && typeof addon.crc32Combine === 'function' ? addon : null;
-    } catch {
-      addonDeflate = null;
-    }
-  }
+  if (addonDeflate === undefined) addonDeflate = optionalNativeAddon<DeflateAddon>('deflateBlock', 'crc32Combine');
   return addonDeflate;
 }
 

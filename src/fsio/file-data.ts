@@ -4,7 +4,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { OverlaydiffError, displayPath, errnoCode, ioError } from '../errors.js';
 import type { DataSource } from '../types.js';
-import { loadNativeAddon } from './native-addon.js';
+import { optionalNativeAddon } from './native-addon.js';
 
 interface SeekAddon {
   /** The next data byte ('data'; -1 when there is none before the end) or hole ('hole') at or after `offset`. */
@@ -18,14 +18,8 @@ let seekAddon: SeekAddon | null | undefined;
 
 // The addon's seek, or null when no addon loads here (then holes are read like data).
 function seeker(): SeekAddon | null {
-  if (seekAddon !== undefined) return seekAddon;
-  try {
-    seekAddon = loadNativeAddon<SeekAddon>();
-    if (typeof seekAddon.seek !== 'function') seekAddon = null;
-  } catch {
-    // loadNativeAddon's only failure: no binary for this platform. Reading the holes is correct, only slower.
-    seekAddon = null;
-  }
+  // Without it, reading the holes is correct, only slower.
+  if (seekAddon === undefined) seekAddon = optionalNativeAddon<SeekAddon>('seek');
   return seekAddon;
 }
 

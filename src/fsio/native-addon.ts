@@ -27,6 +27,20 @@ export function loadNativeAddon<T>(root = PACKAGE_ROOT): T {
   return addon as T;
 }
 
+/**
+ * The addon when it loads and has every function in `names`, else null: for a speed-up that has a
+ * JavaScript fallback (no binary for this platform, or one built without an optional library).
+ */
+export function optionalNativeAddon<T>(...names: readonly string[]): T | null {
+  let addon: Record<string, unknown>;
+  try {
+    addon = loadNativeAddon<Record<string, unknown>>();
+  } catch {
+    return null;
+  }
+  return names.every((name) => typeof addon[name] === 'function') ? (addon as T) : null;
+}
+
 function missingAddon(root: string, cause: unknown): Error {
   const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
   return new Error(
