@@ -221,7 +221,7 @@ export async function runDiff(
   let result: DiffResult;
   if (command.layout === undefined) result = await diff({ ...options, output: command.outputPath ?? process.stdout, signal });
   else {
-    // The store and verify load only when asked for: a plain diff is the start-up budget (D33).
+    // The store and verify load only when asked for: a plain diff is the start-up budget (ARCHITECTURE.md D36).
     const [{ diffToLayout }, { blobPath }] = await Promise.all([import('../store/write-image.js'), import('../store/layout-fs.js')]);
     const { dir, tag, base } = command.layout;
     layout = await diffToLayout({ ...options, layout: dir, ...(tag === undefined ? {} : { tag }), ...(base === undefined ? {} : { base }), signal });

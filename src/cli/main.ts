@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The overlaydiff command: argv → command → library call → exit code.
 // Static imports are only what `--version` needs; the command table, the command run and the error
-// report load when used (start-up budget, ARCHITECTURE.md D33).
+// report load when used (start-up budget, ARCHITECTURE.md D36).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { usageError } from '../errors.js';

@@ -1,5 +1,5 @@
 // The version command (overlaydiff version, --version, -v) and the package's version, read from its package.json.
-// It loads no more than it needs: `--version` is the start-up budget (ARCHITECTURE.md D33).
+// It loads no more than it needs: `--version` is the start-up budget (ARCHITECTURE.md D36).
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import { parseCommandArgs } from './command-args.js';
